@@ -1,0 +1,121 @@
+/* Common options, messages on stderr and exit codes for the mains. */
+#include "cli.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "token.h"
+#include "url.h"
+
+#define HF_DEFAULT_ENDPOINT "https://huggingface.co"
+
+void hf_cli_init(hf_cli *cli, const char *prog) {
+    memset(cli, 0, sizeof *cli);
+    cli->prog = prog;
+    cli->repo.type = HF_MODEL;
+    cli->revision = "main";
+    cli->verbosity = 1;
+}
+
+int hf_cli_option(hf_cli *cli, int opt, const char *arg, hf_error *err) {
+    switch (opt) {
+    case 't':
+        if (!hf_repo_type_parse(arg, &cli->repo.type)) {
+            hf_fail(err, HF_EUSAGE, "unknown repository type '%s' (model, dataset or space)", arg);
+            return -1;
+        }
+        return 1;
+    case 'r':
+        cli->revision = arg;
+        return 1;
+    case 'i':
+    case 'x':
+        if (!*arg) {
+            hf_fail(err, HF_EUSAGE, "empty pattern for --%s", opt == 'i' ? "include" : "exclude");
+            return -1;
+        }
+        if (!hf_filter_add(&cli->filter, opt == 'i', arg)) {
+            hf_fail(err, HF_EOTHER, "out of memory");
+            return -1;
+        }
+        return 1;
+    case 1001:
+        cli->endpoint_arg = arg;
+        return 1;
+    case 1002:
+        cli->token_file = arg;
+        return 1;
+    case 'q':
+        cli->verbosity = 0;
+        return 1;
+    case 'v':
+        cli->verbosity = 2;
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+hf_code hf_cli_finish(hf_cli *cli, const char *repo_id, hf_error *err) {
+    cli->repo.id = repo_id;
+    hf_code rc = hf_repo_id_check(repo_id, err);
+    if (rc == HF_OK)
+        rc = hf_revision_check(cli->revision, err);
+    if (rc != HF_OK)
+        return rc;
+    const char *ep = cli->endpoint_arg;
+    if (!ep)
+        ep = getenv("HF_ENDPOINT");
+    if (!ep || !*ep)
+        ep = HF_DEFAULT_ENDPOINT;
+    if ((rc = hf_endpoint_normalize(ep, &cli->endpoint, err)) != HF_OK)
+        return rc;
+    return hf_token_load(cli->token_file, &cli->token, err);
+}
+
+void hf_cli_free(hf_cli *cli) {
+    hf_filter_free(&cli->filter);
+    free(cli->endpoint);
+    if (cli->token) {
+        explicit_bzero(cli->token, strlen(cli->token));
+        free(cli->token);
+    }
+    cli->endpoint = cli->token = NULL;
+}
+
+static void stderr_sink(void *ctx, hf_log_level level, const char *msg) {
+    const hf_cli *cli = ctx;
+    if ((int)level > cli->verbosity)
+        return;
+    fprintf(stderr, "%s: %s%s\n", cli->prog, level == HF_LOG_WARN ? "warning: " : "", msg);
+}
+
+hf_logger hf_cli_logger(hf_cli *cli) {
+    return (hf_logger){stderr_sink, cli};
+}
+
+hf_code hf_cli_client(hf_cli *cli, hf_client **out, hf_error *err) {
+    char ua[64];
+    snprintf(ua, sizeof ua, "%s/%s", cli->prog, HF_VERSION);
+    hf_client_opts opts = {cli->endpoint, cli->token, ua, hf_cli_logger(cli)};
+    return hf_client_new(&opts, out, err);
+}
+
+int hf_cli_fail(const hf_cli *cli, const hf_error *err) {
+    int code = err->code == HF_OK ? HF_EOTHER : (int)err->code;
+    fprintf(stderr, "%s: error: %s\n", cli->prog, err->msg[0] ? err->msg : hf_code_name(code));
+    return code;
+}
+
+void hf_cli_say(const hf_cli *cli, const char *fmt, ...) {
+    if (cli->verbosity < 1)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "%s: ", cli->prog);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}

@@ -1,0 +1,56 @@
+/* What the three mains share: the common options, the stderr logger and the exit code.
+ * The only module that writes to stderr; the rest of the library returns errors. */
+#ifndef HF_CLI_H
+#define HF_CLI_H
+
+#include <getopt.h>
+#include <stdbool.h>
+
+#include "error.h"
+#include "filter.h"
+#include "http.h"
+#include "log.h"
+#include "repo.h"
+
+typedef struct {
+    const char *prog;
+    hf_repo repo;
+    const char *revision; /* default "main" */
+    hf_filter filter;
+    const char *endpoint_arg;
+    const char *token_file;
+    int verbosity; /* 0 quiet, 1 normal, 2 verbose */
+    /* filled by hf_cli_finish */
+    char *endpoint;
+    char *token;
+} hf_cli;
+
+/* getopt_long entries of the common options (end the caller's array with them). */
+#define HF_CLI_LONGOPTS                                                                           \
+    {"repo-type", required_argument, 0, 't'}, {"revision", required_argument, 0, 'r'},            \
+        {"include", required_argument, 0, 'i'}, {"exclude", required_argument, 0, 'x'},           \
+        {"endpoint", required_argument, 0, 1001}, {"token-file", required_argument, 0, 1002},     \
+        {"quiet", no_argument, 0, 'q'}, {"verbose", no_argument, 0, 'v'},                         \
+        {"help", no_argument, 0, 'h'}, {"version", no_argument, 0, 'V'}
+#define HF_CLI_SHORTOPTS "t:r:i:x:qvhV"
+
+void hf_cli_init(hf_cli *cli, const char *prog);
+/* Takes a common option: 1 when it was one, 0 when it is the caller's, -1 on a bad value
+ * (err set). -h and -V are left to the caller. */
+int hf_cli_option(hf_cli *cli, int opt, const char *arg, hf_error *err);
+/* Checks the repo id and revision, settles the endpoint ($HF_ENDPOINT, else the Hub) and
+ * loads the token. */
+hf_code hf_cli_finish(hf_cli *cli, const char *repo_id, hf_error *err);
+void hf_cli_free(hf_cli *cli);
+
+/* A client for cli's endpoint and token, logging to stderr at cli's verbosity. */
+hf_code hf_cli_client(hf_cli *cli, hf_client **out, hf_error *err);
+/* A logger to stderr at cli's verbosity. */
+hf_logger hf_cli_logger(hf_cli *cli);
+
+/* Prints "PROG: error: MSG" and returns the exit code. */
+int hf_cli_fail(const hf_cli *cli, const hf_error *err);
+/* Prints a message to stderr unless quiet. */
+void hf_cli_say(const hf_cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

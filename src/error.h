@@ -1,0 +1,31 @@
+/* Error codes shared by every binary (they are the exit codes) and the error record. */
+#ifndef HF_ERROR_H
+#define HF_ERROR_H
+
+typedef enum {
+    HF_OK = 0,
+    HF_EOTHER = 1,     /* anything else */
+    HF_EUSAGE = 2,     /* bad usage or input */
+    HF_ENOTFOUND = 3,  /* repository, revision, path or cached file not found */
+    HF_EAUTH = 4,      /* authentication or authorization */
+    HF_EINTEGRITY = 5, /* integrity or unsafe data from the server */
+    HF_ENETWORK = 6,   /* network or server failure after retries */
+    HF_EIO = 7,        /* local I/O error */
+} hf_code;
+
+/* The library never prints: a failing call fills one of these and returns its code. */
+typedef struct {
+    hf_code code;
+    char msg[1024];
+} hf_error;
+
+/* Records code and message (printf-style) in err (which may be NULL); returns code. */
+hf_code hf_fail(hf_error *err, hf_code code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+void hf_error_clear(hf_error *err);
+
+/* A short word for the code ("not found", "integrity", ...). */
+const char *hf_code_name(hf_code code);
+
+#endif

@@ -1,0 +1,70 @@
+/* The HTTP client: one configuration (endpoint, token, timeouts, CA) applied to every
+ * libcurl handle, redirects followed by hand so the token only goes to the Hub's origin,
+ * retries with the Hub's backoff, and the answer's headers the protocol relies on. */
+#ifndef HF_HTTP_H
+#define HF_HTTP_H
+
+#include <curl/curl.h>
+#include <stdbool.h>
+
+#include "buf.h"
+#include "error.h"
+#include "hub_error.h"
+#include "log.h"
+
+typedef struct {
+    const char *endpoint;   /* normalized (no trailing '/') */
+    const char *token;      /* may be NULL; copied */
+    const char *user_agent; /* e.g. "hf-list/0.1.0" */
+    hf_logger log;
+} hf_client_opts;
+
+typedef struct hf_client hf_client;
+
+hf_code hf_client_new(const hf_client_opts *opts, hf_client **out, hf_error *err);
+void hf_client_free(hf_client *c);
+const char *hf_client_endpoint(const hf_client *c);
+bool hf_client_has_token(const hf_client *c);
+const hf_logger *hf_client_logger(const hf_client *c);
+
+/* One HTTP answer: its status and the headers the protocol relies on (values trimmed, with
+ * control bytes removed). */
+typedef struct {
+    long status;
+    long long content_length; /* -1 when absent */
+    char *location;           /* absolute redirect target for 3xx */
+    char *error_code, *error_message, *request_id, *link, *repo_commit, *etag, *linked_etag,
+        *linked_size, *retry_after, *ratelimit, *content_range, *content_type;
+    hf_buf body; /* buffered bodies only */
+} hf_response;
+
+void hf_response_clear(hf_response *r);
+
+/* libcurl header callback filling a hf_response (pass the response as CURLOPT_HEADERDATA).
+ * A new status line clears what an earlier answer left. */
+size_t hf_response_header_cb(char *line, size_t size, size_t n, void *response);
+
+enum { HF_REQ_API = 0, HF_REQ_FILE = 1 };
+
+/* Sets up an easy handle for one hop to url: user agent, timeouts, CA bundle, http(s) only,
+ * no automatic redirects, the header callback into resp, and the Authorization header only
+ * when url has the endpoint's origin. HF_REQ_FILE asks for identity encoding (sizes and
+ * hashes are of the raw bytes). Returns false when no CA bundle can be found for https. */
+hf_code hf_client_setup(hf_client *c, CURL *easy, const char *url, int kind, hf_response *resp,
+                        hf_error *err);
+
+/* Maps a failed libcurl transfer to HF_ENETWORK (or HF_EIO for local write errors). */
+hf_code hf_curl_error(CURLcode cc, const char *url, const char *detail, hf_error *err);
+/* True for libcurl failures worth another try (timeouts, resets, refused connections). */
+bool hf_curl_retryable(CURLcode cc);
+
+/* Sleeps ms milliseconds (a retry's wait). */
+void hf_sleep_ms(long ms);
+
+/* GET url and buffer the body (at most max_body bytes), following up to 10 redirects and
+ * retrying as the Hub's clients do. HF_OK only for a 2xx answer, which is left in resp; any
+ * other answer is mapped with hf_hub_error using ctx. */
+hf_code hf_http_get(hf_client *c, const char *url, size_t max_body, const hf_req_ctx *ctx,
+                    hf_response *resp, hf_error *err);
+
+#endif

@@ -1,0 +1,33 @@
+/* A repository's files at a commit, written as TSV or as the JSON object that hf-fetch's
+ * manifest extends. */
+#ifndef HF_LISTING_H
+#define HF_LISTING_H
+
+#include <jansson.h>
+#include <stdio.h>
+
+#include "repo.h"
+#include "tree.h"
+
+typedef struct {
+    hf_repo repo;
+    const char *revision; /* as asked */
+    const char *commit;   /* what it resolved to */
+    const char *endpoint;
+    const hf_entries *entries; /* sorted */
+} hf_listing;
+
+/* {"repo_id","repo_type","revision","commit","endpoint","files":[...]}: one object per entry
+ * {"path","size","lfs","sha256","git_oid"} (sha256 null for regular files; folders end in
+ * '/'). NULL when out of memory. */
+json_t *hf_listing_json(const hf_listing *l);
+json_t *hf_entry_json(const hf_entry *e);
+
+/* The header line "# repo_id=..\trepo_type=..\trevision=..\tcommit=..", the column line and a
+ * line per entry. Returns 0, or -1 on a write error. */
+int hf_listing_write_tsv(FILE *f, const hf_listing *l);
+
+/* Writes a JSON value with two-space indentation and a final newline; 0 or -1. */
+int hf_json_write(FILE *f, json_t *v);
+
+#endif

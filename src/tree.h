@@ -1,0 +1,37 @@
+/* Tree entries: the Hub's listing of a repository's files and folders at a commit. */
+#ifndef HF_TREE_H
+#define HF_TREE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "error.h"
+
+typedef struct {
+    char *path;
+    long long size;
+    bool is_dir;
+    bool lfs;
+    char git_oid[41]; /* git blob sha1 (of the pointer text for LFS files); "" when absent */
+    char sha256[65];  /* LFS files: sha256 of the content; "" otherwise */
+} hf_entry;
+
+typedef struct {
+    hf_entry *v;
+    size_t n, cap;
+} hf_entries;
+
+/* Parses one page of a tree answer (a JSON array) and appends its entries. Every path must
+ * pass hf_path_is_safe; oids, sizes and LFS data must be well-formed: anything else is
+ * HF_EINTEGRITY, naming the entry. */
+hf_code hf_tree_parse(const char *json, size_t len, hf_entries *out, hf_error *err);
+
+/* Sorts by path (bytewise) and refuses duplicates (HF_EINTEGRITY). */
+hf_code hf_entries_sort(hf_entries *e, hf_error *err);
+/* Appends a copy of an entry; false when out of memory. */
+bool hf_entries_push(hf_entries *e, const hf_entry *entry);
+void hf_entries_free(hf_entries *e);
+/* The entry with this path in a sorted list, or NULL. */
+const hf_entry *hf_entries_find(const hf_entries *e, const char *path);
+
+#endif
