@@ -1,0 +1,28 @@
+/* File system helpers: folders, atomic writes, whole-file reads. */
+#ifndef HF_FSUTIL_H
+#define HF_FSUTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "error.h"
+
+/* mkdir -p (mode 0755 before umask). */
+hf_code hf_mkdirs(const char *path, hf_error *err);
+/* mkdir -p of the folder that will hold path. */
+hf_code hf_mkparent(const char *path, hf_error *err);
+
+/* Writes data to path.tmp-PID then renames it over path: readers see all or nothing. */
+hf_code hf_write_atomic(const char *path, const void *data, size_t len, hf_error *err);
+
+/* Reads a whole (small) file, at most max bytes, NUL-terminated. */
+hf_code hf_read_file(const char *path, size_t max, char **data, size_t *len, hf_error *err);
+
+/* fsync of the folder holding path (so a rename survives a crash); errors are ignored, as
+ * some file systems refuse it. */
+void hf_sync_parent(const char *path);
+
+/* path joined to a relative name (caller frees). */
+char *hf_path_join(const char *dir, const char *name);
+
+#endif
