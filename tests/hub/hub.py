@@ -1,0 +1,1713 @@
+#!/usr/bin/env python3
+"""The fixture Hub: a strict, realistic stand-in for the Hugging Face Hub.
+
+Python 3 standard library only.  Serves the repositories described in
+test-data/hub/ (see test-data/hub/README.md) on two loopback listeners:
+
+* the Hub itself on http(s)://127.0.0.1:PORT (API, /resolve/, /raw/,
+  /api/resolve-cache/), and
+* a "CDN" on http(s)://localhost:CDNPORT that serves LFS blobs through
+  pre-signed URLs (a different host name: clients must not send
+  Authorization there).
+
+Run it:   python3 tests/hub/hub.py [--data DIR] [--port N] [--cdn-port N]
+                                   [--tls DIR] [--page-size N] [--log FILE]
+The first line on stdout is HF_ENDPOINT=..., the second HF_CDN=...
+
+Import it:
+    from hub import FixtureHub, commit_of, files_at
+    hub = FixtureHub(); hub.start(); ...; hub.stop()
+"""
+
+import base64
+import binascii
+import datetime
+import email.utils
+import fnmatch
+import gzip
+import hashlib
+import hmac
+import http.server
+import json
+import mimetypes
+import os
+import re
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO_ROOT = os.path.dirname(os.path.dirname(HERE))
+DEFAULT_DATA_DIR = os.path.join(REPO_ROOT, "test-data", "hub")
+
+REPO_TYPES = ("model", "dataset", "space")
+HEX40 = re.compile(r"^[0-9a-f]{40}$")
+CHUNK = 64 * 1024
+
+# --------------------------------------------------------------------------
+# Git and LFS primitives
+
+
+def git_blob_sha1(data):
+    """The git blob id of `data`: sha1("blob <len>\\0" + data)."""
+    h = hashlib.sha1(b"blob %d\0" % len(data))
+    h.update(data)
+    return h.hexdigest()
+
+
+def git_object_sha1(kind, body):
+    h = hashlib.sha1(kind.encode() + b" %d\0" % len(body))
+    h.update(body)
+    return h.hexdigest()
+
+
+def lfs_pointer(sha256_hex, size):
+    """The git-LFS pointer text (bytes) for content with this sha256 and size."""
+    return ("version https://git-lfs.github.com/spec/v1\n"
+            "oid sha256:%s\nsize %d\n" % (sha256_hex, size)).encode()
+
+
+def generated_bytes(size, seed):
+    """Deterministic pseudo-random content: SHAKE-256("hf-fixture:<seed>"), `size` bytes."""
+    if size == 0:
+        return b""
+    return hashlib.shake_256(("hf-fixture:%s" % seed).encode()).digest(size)
+
+
+def iso_date(epoch):
+    return datetime.datetime.fromtimestamp(epoch, datetime.timezone.utc).strftime(
+        "%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def parse_date(s):
+    return int(datetime.datetime.fromisoformat(s.replace("Z", "+00:00")).timestamp())
+
+
+def valid_repo_id(repo_id):
+    if not repo_id or len(repo_id) > 96 or "--" in repo_id or ".." in repo_id:
+        return False
+    parts = repo_id.split("/")
+    if len(parts) > 2:
+        return False
+    for p in parts:
+        if not re.fullmatch(r"[A-Za-z0-9_.\-]+", p) or p[0] in "-." or p[-1] in "-.":
+            return False
+    return True
+
+
+# --------------------------------------------------------------------------
+# Tiny YAML emitter for model-card front matter (block style, JSON-quoted
+# strings whenever a plain scalar could be misread).
+
+_YAML_PLAIN = re.compile(r"^[A-Za-z][A-Za-z0-9_ ./+-]*$")
+_YAML_WORDS = {"true", "false", "yes", "no", "on", "off", "null", "y", "n"}
+
+
+def _yaml_scalar(v):
+    if v is True:
+        return "true"
+    if v is False:
+        return "false"
+    if v is None:
+        return "null"
+    if isinstance(v, (int, float)):
+        return json.dumps(v)
+    s = str(v)
+    if _YAML_PLAIN.match(s) and s.lower() not in _YAML_WORDS and not s.endswith(" "):
+        return s
+    return json.dumps(s, ensure_ascii=False)
+
+
+def _yaml_lines(obj, ind):
+    pad = "  " * ind
+    out = []
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            key = _yaml_scalar(k)
+            if isinstance(v, (dict, list)) and v:
+                out.append("%s%s:" % (pad, key))
+                out.extend(_yaml_lines(v, ind + 1))
+            elif isinstance(v, (dict, list)):
+                out.append("%s%s: %s" % (pad, key, "{}" if isinstance(v, dict) else "[]"))
+            else:
+                out.append("%s%s: %s" % (pad, key, _yaml_scalar(v)))
+    else:
+        for item in obj:
+            if isinstance(item, (dict, list)) and item:
+                sub = _yaml_lines(item, ind + 1)
+                sub[0] = pad + "- " + sub[0][len(pad) + 2:]
+                out.extend(sub)
+            else:
+                out.append("%s- %s" % (pad, _yaml_scalar(item)))
+    return out
+
+
+def card_text(card, body):
+    return "---\n" + "\n".join(_yaml_lines(card, 0)) + "\n---\n" + body
+
+
+# --------------------------------------------------------------------------
+# Content
+
+
+class Blob:
+    """File content, possibly generated lazily from a seed; hashes cached."""
+
+    def __init__(self, size, data=None, seed=None):
+        self.size = size
+        self._data = data
+        self.seed = seed
+        self._sha256 = None
+        self._sha1 = None
+        self._gz = None
+        self._lock = threading.Lock()
+
+    def data(self):
+        if self._data is None:
+            with self._lock:
+                if self._data is None:
+                    self._data = generated_bytes(self.size, self.seed)
+        return self._data
+
+    @property
+    def sha256(self):
+        if self._sha256 is None:
+            self._sha256 = hashlib.sha256(self.data()).hexdigest()
+        return self._sha256
+
+    @property
+    def git_sha1(self):
+        if self._sha1 is None:
+            self._sha1 = git_blob_sha1(self.data())
+        return self._sha1
+
+    def gzipped(self):
+        if self._gz is None:
+            self._gz = gzip.compress(self.data(), mtime=0)
+        return self._gz
+
+
+_BLOBS = {}
+_BLOBS_LOCK = threading.Lock()
+
+
+def _blob_for(key, make):
+    with _BLOBS_LOCK:
+        b = _BLOBS.get(key)
+        if b is None:
+            b = _BLOBS[key] = make()
+        return b
+
+
+class FileRef:
+    """A file in a commit's tree."""
+
+    __slots__ = ("blob", "lfs", "card")
+
+    def __init__(self, blob, lfs, card=None):
+        self.blob, self.lfs, self.card = blob, lfs, card
+
+    @property
+    def size(self):
+        return self.blob.size
+
+    @property
+    def pointer(self):
+        return lfs_pointer(self.blob.sha256, self.blob.size) if self.lfs else None
+
+    @property
+    def oid(self):
+        """The git blob id as the tree shows it (of the pointer for LFS files)."""
+        return git_blob_sha1(self.pointer) if self.lfs else self.blob.git_sha1
+
+    @property
+    def etag(self):
+        return self.blob.sha256 if self.lfs else self.blob.git_sha1
+
+
+def _file_from_spec(spec, where):
+    card = None
+    if "size" in spec:
+        size, seed = int(spec["size"]), spec.get("seed", 0)
+        blob = _blob_for(("gen", size, str(seed)), lambda: Blob(size, seed=seed))
+    else:
+        if "text" in spec:
+            text = spec["text"]
+        elif "lines" in spec:
+            text = "".join(line + "\n" for line in spec["lines"])
+        elif "json" in spec:
+            text = json.dumps(spec["json"], indent=2, ensure_ascii=False) + "\n"
+        elif "base64" in spec:
+            text = None
+        else:
+            raise ValueError("%s: file needs text, lines, json, base64 or size" % where)
+        if "card" in spec:
+            card = spec["card"]
+            text = card_text(card, text)
+        data = base64.b64decode(spec["base64"]) if text is None else text.encode("utf-8")
+        blob = _blob_for(("data", data), lambda: Blob(len(data), data=data))
+    return FileRef(blob, bool(spec.get("lfs", False)), card)
+
+
+# --------------------------------------------------------------------------
+# Repositories
+
+
+class Commit:
+    def __init__(self, index, label, parent, epoch, message, files):
+        self.index, self.label, self.parent = index, label, parent
+        self.epoch, self.message, self.files = epoch, message, files
+        self.sha = None
+        self.dir_oids = {}      # "" for the root tree, "a/b" for folders
+        self.children = None    # dir -> sorted [(name, is_dir)]
+
+    @property
+    def date(self):
+        return iso_date(self.epoch)
+
+    @property
+    def title(self):
+        return self.message.split("\n", 1)[0]
+
+
+def _git_tree_key(item):
+    name, is_dir = item
+    return name.encode("utf-8") + (b"/" if is_dir else b"")
+
+
+class Repo:
+    def __init__(self, desc, source):
+        self.desc = desc
+        self.source = source
+        self.id = desc["id"]
+        self.type = desc.get("type", "model")
+        if self.type not in REPO_TYPES:
+            raise ValueError("%s: bad type %r" % (source, self.type))
+        if not valid_repo_id(self.id):
+            raise ValueError("%s: invalid repo id %r" % (source, self.id))
+        self.private = bool(desc.get("private", False))
+        self.gated = desc.get("gated", False)
+        if self.gated not in (False, "auto", "manual"):
+            raise ValueError("%s: gated must be false, 'auto' or 'manual'" % source)
+        self.gate_api = bool(desc.get("gate_api", False))
+        self.disabled = bool(desc.get("disabled", False))
+        self.direct_resolve = bool(desc.get("direct_resolve", False))
+        self.renamed_to = desc.get("renamed_to")
+        self.readers = set(desc.get("readers", []))
+        self.approved = set(desc.get("approved", []))
+        self.info_extra = dict(desc.get("info", {}))
+        self.default_branch = desc.get("default_branch", "main")
+        self._lock = threading.Lock()
+        self._built = False
+        self._last_commit_cache = {}
+
+    # -- building -------------------------------------------------------
+    def build(self):
+        if self._built:
+            return self
+        with self._lock:
+            if not self._built:
+                self._build()
+                self._built = True
+        return self
+
+    def _build(self):
+        self.lfs_index = {}
+        if self.renamed_to:
+            self.commits, self.branches, self.tags, self.pulls, self.by_sha = [], {}, {}, {}, {}
+            return
+        labels = {}
+        commits = []
+        for i, c in enumerate(self.desc["commits"]):
+            where = "%s commit %d" % (self.source, i)
+            label = c.get("id", str(i))
+            if "parent" in c:
+                parent = None if c["parent"] is None else labels[c["parent"]]
+            else:
+                parent = i - 1 if i > 0 else None
+            base = {} if parent is None or c.get("reset") else dict(commits[parent].files)
+            for spec in c.get("generate", []):
+                group = int(spec.get("group", spec["count"]))
+                for n in range(int(spec["count"])):
+                    fmt = {"i": n, "g": n // group}
+                    fs = dict(spec)
+                    fs["text"] = spec.get("text", "{i}\n").format(**fmt)
+                    for k in ("count", "group", "pattern"):
+                        fs.pop(k, None)
+                    base[spec["pattern"].format(**fmt)] = _file_from_spec(fs, where)
+            for path, spec in c.get("files", {}).items():
+                if spec is None:
+                    base.pop(path, None)
+                else:
+                    base[path] = _file_from_spec(spec, "%s %s" % (where, path))
+            for path in c.get("delete", []):
+                base.pop(path, None)
+            commit = Commit(i, label, parent, parse_date(c["date"]), c["message"], base)
+            labels[label] = i
+            commits.append(commit)
+        self.commits = commits
+        for c in commits:
+            self._hash_commit(c)
+        self.by_sha = {c.sha: c for c in commits}
+        for c in commits:
+            for p, f in c.files.items():
+                if f.lfs:
+                    self.lfs_index.setdefault(f.blob.sha256, (f.blob, set()))[1].add(p)
+        resolve = lambda d: {k: commits[labels[v]] for k, v in d.items()}
+        self.branches = resolve(self.desc.get("branches", {"main": commits[-1].label}))
+        self.tags = resolve(self.desc.get("tags", {}))
+        self.pulls = {"refs/pr/%s" % k: v for k, v in resolve(self.desc.get("pulls", {})).items()}
+        if self.default_branch not in self.branches:
+            raise ValueError("%s: no default branch %s" % (self.source, self.default_branch))
+
+    def _hash_commit(self, c):
+        # nested tree: dir -> {name: (is_dir, FileRef|None)}
+        kids = {"": {}}
+        for path in c.files:
+            parts = path.split("/")
+            for d in range(1, len(parts)):
+                parent, name = "/".join(parts[:d - 1]), parts[d - 1]
+                kids.setdefault(parent, {})[name] = True
+                kids.setdefault("/".join(parts[:d]), {})
+            kids["/".join(parts[:-1])][parts[-1]] = False
+        c.children = {d: sorted(v.items(), key=_git_tree_key) for d, v in kids.items()}
+
+        def tree_oid(d):
+            body = b""
+            for name, is_dir in c.children[d]:
+                p = d + "/" + name if d else name
+                if is_dir:
+                    body += b"40000 " + name.encode() + b"\0" + bytes.fromhex(tree_oid(p))
+                else:
+                    body += b"100644 " + name.encode() + b"\0" + bytes.fromhex(c.files[p].oid)
+            oid = git_object_sha1("tree", body)
+            c.dir_oids[d] = oid
+            return oid
+
+        root = tree_oid("")
+        ident = "Fixture Hub <fixture@hub.invalid> %d +0000" % c.epoch
+        text = "tree %s\n" % root
+        if c.parent is not None:
+            text += "parent %s\n" % self.commits[c.parent].sha
+        text += "author %s\ncommitter %s\n\n%s\n" % (ident, ident, c.message.rstrip("\n"))
+        c.sha = git_object_sha1("commit", text.encode("utf-8"))
+
+    # -- revisions --------------------------------------------------------
+    def rev_names(self):
+        self.build()
+        names = {}
+        for k, v in self.branches.items():
+            names[k] = v
+            names["refs/heads/" + k] = v
+        for k, v in self.tags.items():
+            names.setdefault(k, v)
+            names["refs/tags/" + k] = v
+        names.update(self.pulls)
+        names["HEAD"] = self.branches[self.default_branch]
+        return names
+
+    def resolve(self, rev):
+        self.build()
+        if HEX40.match(rev or ""):
+            return self.by_sha.get(rev)
+        return self.rev_names().get(rev)
+
+    def split_rev_path(self, s):
+        """Split "REV/PATH" where REV may itself contain slashes (longest match)."""
+        self.build()
+        best = None
+        for name in list(self.rev_names()) + list(self.by_sha):
+            if (s == name or s.startswith(name + "/")) and (best is None or len(name) > len(best)):
+                best = name
+        if best is None:
+            parts = s.split("/")
+            n = 3 if len(parts) >= 3 and parts[0] == "refs" else 1
+            best = "/".join(parts[:n])
+        return best, s[len(best) + 1:]
+
+    # -- trees ------------------------------------------------------------
+    def lookup(self, commit, path):
+        """('file', FileRef) | ('directory', oid) | None."""
+        f = commit.files.get(path)
+        if f is not None:
+            return ("file", f)
+        if path in commit.children:
+            return ("directory", commit.dir_oids[path])
+        return None
+
+    def walk(self, commit, path, recursive):
+        """Entry paths under directory `path` in git order, pre-order when recursive."""
+        out = []
+
+        def visit(d):
+            for name, is_dir in commit.children[d]:
+                p = d + "/" + name if d else name
+                out.append(p)
+                if is_dir and recursive:
+                    visit(p)
+        visit(path)
+        return out
+
+    def last_commit(self, commit, path):
+        key = (commit.index, path)
+        hit = self._last_commit_cache.get(key)
+        if hit is not None:
+            return hit
+
+        def value(c):
+            r = self.lookup(c, path)
+            return None if r is None else (r[1].oid if r[0] == "file" else r[1])
+        c = commit
+        v = value(c)
+        while c.parent is not None and value(self.commits[c.parent]) == v:
+            c = self.commits[c.parent]
+        self._last_commit_cache[key] = c
+        return c
+
+    def entry(self, commit, path, expand=False):
+        kind, obj = self.lookup(commit, path)
+        if kind == "file":
+            e = {"type": "file", "oid": obj.oid, "size": obj.size, "path": path}
+            if obj.lfs:
+                e["lfs"] = {"oid": obj.blob.sha256, "size": obj.size, "pointerSize": len(obj.pointer)}
+                e["xetHash"] = hashlib.sha256(b"xet:" + obj.blob.sha256.encode()).hexdigest()
+        else:
+            e = {"type": "directory", "oid": obj, "size": 0, "path": path}
+        if expand:
+            lc = self.last_commit(commit, path)
+            e["lastCommit"] = {"id": lc.sha, "title": lc.title, "date": lc.date}
+            if kind == "file":
+                e["securityFileStatus"] = {"status": "safe", "avScan": {"status": "safe"},
+                                           "pickleImportScan": {"status": "unscanned", "pickleImports": []}}
+        return e
+
+    def card_data(self, commit):
+        f = commit.files.get("README.md")
+        return f.card if f is not None else None
+
+
+class Store:
+    """All repositories and tokens of a data directory."""
+
+    def __init__(self, data_dir=None):
+        self.data_dir = os.path.abspath(data_dir or DEFAULT_DATA_DIR)
+        with open(os.path.join(self.data_dir, "tokens.json"), encoding="utf-8") as f:
+            t = json.load(f)
+        self.tokens = t.get("tokens", {})
+        self.users = t.get("users", {})
+        self.repos = {}
+        rdir = os.path.join(self.data_dir, "repos")
+        for name in sorted(os.listdir(rdir)):
+            if not name.endswith(".json"):
+                continue
+            path = os.path.join(rdir, name)
+            with open(path, encoding="utf-8") as f:
+                doc = json.load(f)
+            for desc in doc if isinstance(doc, list) else [doc]:
+                r = Repo(desc, name)
+                key = (r.type, r.id)
+                if key in self.repos:
+                    raise ValueError("%s: duplicate repository %s" % (name, r.id))
+                self.repos[key] = r
+
+    def get(self, repo_type, repo_id):
+        return self.repos.get((repo_type, repo_id))
+
+    def repo(self, repo_id, repo_type="model"):
+        r = self.get(repo_type, repo_id)
+        if r is None:
+            raise KeyError("%s %s" % (repo_type, repo_id))
+        return r.build()
+
+    def lfs_lookup(self, sha):
+        """(Blob or None, sorted [(repo_id, path)]) for an LFS sha256.
+
+        Looks in the repositories built so far (a CDN URL comes from a
+        resolve, which built its repository) and builds the rest if needed."""
+        for build_all in (False, True):
+            blob, pairs = None, set()
+            for r in self.repos.values():
+                if build_all:
+                    r.build()
+                if not r._built:
+                    continue
+                hit = r.lfs_index.get(sha)
+                if hit:
+                    blob = hit[0]
+                    pairs.update((r.id, p) for p in hit[1])
+            if blob is not None:
+                return blob, sorted(pairs)
+        return None, []
+
+    # -- helpers for tests -------------------------------------------------
+    def commit_of(self, repo_id, rev="main", repo_type="model"):
+        c = self.repo(repo_id, repo_type).resolve(rev)
+        if c is None:
+            raise KeyError("unknown revision %r of %s" % (rev, repo_id))
+        return c.sha
+
+    def files_at(self, repo_id, rev="main", repo_type="model"):
+        r = self.repo(repo_id, repo_type)
+        c = r.resolve(rev)
+        if c is None:
+            raise KeyError("unknown revision %r of %s" % (rev, repo_id))
+        out = {}
+        for p in sorted(c.files):
+            f = c.files[p]
+            out[p] = {"path": p, "size": f.size, "lfs": f.lfs, "sha256": f.blob.sha256,
+                      "git_oid": f.oid, "etag": f.etag,
+                      "pointer": f.pointer, "content": f.blob.data}
+        return out
+
+    def refs_of(self, repo_id, repo_type="model"):
+        r = self.repo(repo_id, repo_type)
+        out = {"branches": {k: v.sha for k, v in r.branches.items()},
+               "tags": {k: v.sha for k, v in r.tags.items()},
+               "pulls": {k: v.sha for k, v in r.pulls.items()}}
+        out["default"] = r.default_branch
+        return out
+
+
+_DEFAULT_STORE = None
+
+
+def _store(data_dir=None):
+    global _DEFAULT_STORE
+    if data_dir is not None:
+        return Store(data_dir)
+    if _DEFAULT_STORE is None:
+        _DEFAULT_STORE = Store()
+    return _DEFAULT_STORE
+
+
+def commit_of(repo_id, rev="main", repo_type="model", data_dir=None):
+    """The 40-hex commit that `rev` (branch, tag, refs/pr/N, HEAD, sha) resolves to."""
+    return _store(data_dir).commit_of(repo_id, rev, repo_type)
+
+
+def files_at(repo_id, rev="main", repo_type="model", data_dir=None):
+    """path -> {path, size, lfs, sha256, git_oid, etag, pointer, content()} at `rev`."""
+    return _store(data_dir).files_at(repo_id, rev, repo_type)
+
+
+def refs_of(repo_id, repo_type="model", data_dir=None):
+    """{"branches": {name: sha}, "tags": {...}, "pulls": {"refs/pr/1": sha}, "default": "main"}."""
+    return _store(data_dir).refs_of(repo_id, repo_type)
+
+
+# --------------------------------------------------------------------------
+# Faults
+
+FAULT_KINDS = {"status", "drop", "short", "corrupt", "stall", "unsafe_paths",
+               "endless_cursor", "bad_json"}
+FAULT_WHERE = {"api", "tree", "resolve", "cdn", "any"}
+BODY_KINDS = ("drop", "short", "corrupt", "stall")
+DEFAULT_UNSAFE_PATHS = ["../x", "/etc/passwd", "a\\b", "ctl\u0001x", "a//b"]
+
+STATUS_TEXT = {
+    408: "Request Timeout", 429: "Rate limit reached. Please retry later.",
+    500: "Internal Error - We're working hard to fix this as soon as possible!",
+    502: "Bad Gateway", 503: "Service Temporarily Unavailable", 504: "Gateway Timeout",
+}
+
+
+def check_fault(f):
+    if not isinstance(f, dict):
+        raise ValueError("a fault must be an object")
+    if not isinstance(f.get("repo"), str):
+        raise ValueError("a fault needs a 'repo'")
+    if f.get("kind") not in FAULT_KINDS:
+        raise ValueError("unknown fault kind %r" % f.get("kind"))
+    if f.get("where", "any") not in FAULT_WHERE:
+        raise ValueError("unknown fault where %r" % f.get("where"))
+    if f["kind"] == "status" and not 400 <= int(f.get("status", 0)) <= 599:
+        raise ValueError("status fault needs a 4xx/5xx 'status'")
+    if f["kind"] == "endless_cursor" and f.get("mode", "repeat") not in ("repeat", "new"):
+        raise ValueError("endless_cursor mode is 'repeat' or 'new'")
+    if "times" in f and f["times"] is not None and int(f["times"]) < 0:
+        raise ValueError("times must be >= 0")
+    g = dict(f)
+    g.setdefault("where", "any")
+    return g
+
+
+class Route:
+    """What a request is about, for fault matching."""
+
+    def __init__(self, where, repo_ids=(), paths=(), pairs=None):
+        self.where = where          # api | tree | resolve | cdn
+        self.pairs = pairs if pairs is not None else [(rid, p) for rid in repo_ids for p in (paths or [None])]
+
+    def matches(self, f):
+        w = f.get("where", "any")
+        if not (w == "any" or w == self.where or (w == "api" and self.where == "tree")
+                or (w == "resolve" and self.where == "cdn")):
+            return False
+        for rid, p in self.pairs:
+            if rid != f["repo"]:
+                continue
+            if "path" in f and f["path"] is not None:
+                if p is None or not fnmatch.fnmatchcase(p, f["path"]):
+                    continue
+            return True
+        return False
+
+
+# --------------------------------------------------------------------------
+# HTTP plumbing
+
+
+class Resp:
+    def __init__(self, status, headers=None, body=b"", content=None):
+        self.status = status
+        self.headers = list(headers or [])
+        self.body = body                # bytes / memoryview to send
+        self.content = content          # for file content: (start offset in file) or "encoded"
+
+
+def _parse_range(value, size):
+    """None (serve everything), 'unsat', or (start, end) inclusive."""
+    m = re.fullmatch(r"\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*", value or "")
+    if not m or (m.group(1) == "" and m.group(2) == ""):
+        return None
+    if m.group(1) == "":
+        n = int(m.group(2))
+        if n == 0 or size == 0:
+            return "unsat"
+        return (max(0, size - n), size - 1)
+    start = int(m.group(1))
+    end = int(m.group(2)) if m.group(2) else size - 1
+    if m.group(2) and end < start:
+        return None
+    if start >= size:
+        return "unsat"
+    return (start, min(end, size - 1))
+
+
+def _accepts_gzip(value):
+    for part in (value or "").split(","):
+        bits = [b.strip() for b in part.split(";")]
+        if bits[0].lower() == "gzip":
+            q = 1.0
+            for b in bits[1:]:
+                if b.startswith("q="):
+                    try:
+                        q = float(b[2:])
+                    except ValueError:
+                        q = 0
+            return q > 0
+    return False
+
+
+def _truthy(v):
+    return str(v).lower() in ("1", "true", "yes", "on")
+
+
+def _qs(query):
+    return urllib.parse.parse_qs(query, keep_blank_values=True)
+
+
+def _q1(qs, name, default=None):
+    v = qs.get(name)
+    return v[-1] if v else default
+
+
+def _request_id():
+    return "Root=1-%08x-%s" % (int(time.time()), os.urandom(12).hex())
+
+
+def _json_bytes(obj):
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _quote_path(path):
+    return "/".join(urllib.parse.quote(seg, safe="") for seg in path.split("/"))
+
+
+class _Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+    allow_reuse_address = True
+    request_queue_size = 64
+
+    def __init__(self, addr, handler, fixture, listener, ssl_ctx, family=socket.AF_INET):
+        self.address_family = family
+        self.fixture = fixture
+        self.listener = listener
+        self.ssl_ctx = ssl_ctx
+        super().__init__(addr, handler)
+
+    def server_bind(self):
+        import socketserver
+        socketserver.TCPServer.server_bind(self)
+        self.server_name = self.server_address[0]
+        self.server_port = self.server_address[1]
+
+    def finish_request(self, request, client_address):
+        if self.ssl_ctx is not None:
+            request.settimeout(30)
+            try:
+                request = self.ssl_ctx.wrap_socket(request, server_side=True)
+            except (ssl.SSLError, OSError):
+                return
+        try:
+            self.RequestHandlerClass(request, client_address, self)
+        finally:
+            if self.ssl_ctx is not None:
+                try:
+                    request.close()
+                except OSError:
+                    pass
+
+    def handle_error(self, request, client_address):
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (ConnectionError, TimeoutError, ssl.SSLError, OSError)):
+            return
+        if os.environ.get("HUB_DEBUG"):
+            super().handle_error(request, client_address)
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "FixtureHub/1.0"
+    sys_version = ""
+    timeout = 120
+
+    def version_string(self):
+        return self.server_version
+
+    def log_message(self, *args):
+        if os.environ.get("HUB_DEBUG"):
+            sys.stderr.write("hub: " + (args[0] % args[1:]) + "\n")
+
+    def setup(self):
+        super().setup()
+        try:
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
+            pass
+        self.server.fixture._conn_open(self.connection)
+
+    def finish(self):
+        try:
+            super().finish()
+        except OSError:
+            pass
+        self.server.fixture._conn_closed(self.connection)
+
+    def do_GET(self):
+        self._dispatch()
+
+    do_HEAD = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_GET
+
+    def _read_body(self):
+        te = self.headers.get("Transfer-Encoding", "")
+        if "chunked" in te.lower():
+            out = b""
+            while True:
+                line = self.rfile.readline(65537)
+                n = int(line.split(b";")[0].strip() or b"0", 16)
+                if n == 0:
+                    while self.rfile.readline(65537) not in (b"\r\n", b"\n", b""):
+                        pass
+                    return out
+                out += self.rfile.read(n)
+                self.rfile.readline(65537)
+        n = self.headers.get("Content-Length")
+        if n is None:
+            return b""
+        n = int(n)
+        if n < 0 or n > 64 << 20:
+            raise ValueError("bad Content-Length")
+        return self.rfile.read(n)
+
+    def _dispatch(self):
+        fx = self.server.fixture
+        try:
+            try:
+                self.body = self._read_body()
+            except ValueError:
+                self.close_connection = True
+                self._send(Resp(400, [], b'{"error":"Bad request"}'), log=False)
+                return
+            if self.server.listener == "hub" and self.path.startswith("/__fixture/"):
+                self._send(fx._control(self), log=False)
+                return
+            fx._handle(self)
+        except (ConnectionError, TimeoutError, ssl.SSLError, BrokenPipeError, OSError):
+            self.close_connection = True
+
+    # -- writing ------------------------------------------------------------
+    def _send(self, resp, route=None, log=True):
+        fx = self.server.fixture
+        head = self.command == "HEAD"
+        body = resp.body if resp.body is not None else b""
+        names = {k.lower() for k, _ in resp.headers}
+        faults = []
+        if route is not None and resp.content is not None and resp.status in (200, 206) and not head and len(body):
+            start = resp.content if isinstance(resp.content, int) else 0
+            n = len(body)
+
+            def ok(f):
+                if f["kind"] == "corrupt":
+                    return start <= int(f.get("offset", 0)) < start + n
+                return True
+            faults = fx._take_faults(route, BODY_KINDS, ok)
+        if log:
+            fx._log_request(self, resp.status)
+        self.send_response(resp.status)
+        for k, v in resp.headers:
+            self.send_header(k, v)
+        if "content-length" not in names:
+            self.send_header("Content-Length", str(len(body)))
+        if "x-request-id" not in names:
+            self.send_header("X-Request-Id", _request_id())
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        if head or not len(body):
+            self.end_headers()
+            return
+        if not faults and len(body) <= CHUNK:
+            self._headers_buffer.append(b"\r\n" + bytes(body))    # one write for small answers
+            self.flush_headers()
+            return
+        self.end_headers()
+        if not faults:
+            mv = memoryview(body)
+            for i in range(0, len(mv), CHUNK):
+                self.wfile.write(mv[i:i + CHUNK])
+            self.wfile.flush()
+            return
+        self._write_faulty(memoryview(body), resp.content if isinstance(resp.content, int) else 0, faults)
+
+    def _write_faulty(self, mv, start, faults):
+        total = len(mv)
+        limit = total
+        dropping = False
+        for f in faults:
+            if f["kind"] in ("drop", "short") and int(f.get("after", 0)) < limit:
+                limit = max(0, int(f.get("after", 0)))
+                dropping = True
+        stalls = sorted((int(f.get("after", 0)), float(f.get("seconds", 1))) for f in faults if f["kind"] == "stall")
+        corrupt = {int(f.get("offset", 0)) - start for f in faults if f["kind"] == "corrupt"}
+        pos = 0
+        while True:
+            while stalls and stalls[0][0] <= pos:
+                self.wfile.flush()
+                time.sleep(stalls.pop(0)[1])
+            if pos >= limit:
+                break
+            end = min(pos + CHUNK, limit)
+            if stalls and stalls[0][0] < end:
+                end = stalls[0][0]
+            chunk = mv[pos:end]
+            hit = [o for o in corrupt if pos <= o < end]
+            if hit:
+                chunk = bytearray(chunk)
+                for o in hit:
+                    chunk[o - pos] ^= 0xFF
+            self.wfile.write(chunk)
+            pos = end
+        self.wfile.flush()
+        if dropping:
+            self.close_connection = True
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+# --------------------------------------------------------------------------
+# The fixture
+
+
+def _openssl(*args, cwd):
+    subprocess.run(["openssl"] + list(args), cwd=cwd, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def ensure_tls_material(tls_dir):
+    """Create DIR/ca.pem, DIR/server.pem, DIR/server.key with the openssl CLI if absent."""
+    os.makedirs(tls_dir, exist_ok=True)
+    ca, crt, key = (os.path.join(tls_dir, n) for n in ("ca.pem", "server.pem", "server.key"))
+    if all(os.path.exists(p) for p in (ca, crt, key)):
+        return ca, crt, key
+    tmp = tempfile.mkdtemp(prefix=".tls-", dir=tls_dir)
+    try:
+        _openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                 "-keyout", "ca.key", "-out", "ca.pem", "-days", "3650", "-subj", "/CN=hf-galaxy fixture CA",
+                 "-addext", "basicConstraints=critical,CA:TRUE",
+                 "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+                 "-addext", "subjectKeyIdentifier=hash", cwd=tmp)
+        _openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                 "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1", cwd=tmp)
+        with open(os.path.join(tmp, "ext.cnf"), "w") as f:
+            f.write("basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n"
+                    "extendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n"
+                    "subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid,issuer\n")
+        _openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+                 "-set_serial", "0x%s" % os.urandom(8).hex(), "-days", "3650",
+                 "-extfile", "ext.cnf", "-out", "server.pem", cwd=tmp)
+        for n in ("server.key", "server.pem", "ca.pem"):   # ca.pem last: it marks completion
+            os.replace(os.path.join(tmp, n), os.path.join(tls_dir, n))
+    finally:
+        for n in os.listdir(tmp):
+            os.unlink(os.path.join(tmp, n))
+        os.rmdir(tmp)
+    return ca, crt, key
+
+
+FILE_VERBS = {"resolve", "raw", "blob", "tree", "commit", "commits", "discussions", "edit"}
+API_VERBS = {"revision", "tree", "paths-info", "refs", "commits", "commit", "preupload", "treesize",
+             "discussions", "settings", "xet-read-token", "notebook", "parquet", "scan", "super-squash"}
+UNGATED_FILES = {"README.md", ".gitattributes"}
+
+
+class FixtureHub:
+    def __init__(self, data_dir=None, tls_dir=None, page_size=1000, port=0, cdn_port=0, log_file=None):
+        self.store = Store(data_dir)
+        self.tls_dir = tls_dir
+        self.page_size = int(page_size)
+        self._want_port, self._want_cdn_port = int(port), int(cdn_port)
+        self._faults = []
+        self._faults_lock = threading.Lock()
+        self._log = []
+        self._log_lock = threading.Lock()
+        self._log_fp = open(log_file, "a", encoding="utf-8") if log_file else None
+        self._secret = os.urandom(32)
+        self._conns = set()
+        self._conns_lock = threading.Lock()
+        self._servers = []
+        self.endpoint = self.cdn = self.ca_file = None
+        self.port = self.cdn_port = None
+
+    # -- lifecycle ------------------------------------------------------------
+    def start(self):
+        ctx = None
+        if self.tls_dir:
+            ca, crt, key = ensure_tls_material(self.tls_dir)
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(crt, key)
+            self.ca_file = ca
+        scheme = "https" if ctx else "http"
+        hub = _Server(("127.0.0.1", self._want_port), Handler, self, "hub", ctx)
+        self._servers.append(hub)
+        self.port = hub.server_address[1]
+        # The CDN listens on 127.0.0.1 and, when possible, on ::1 at the same
+        # port, since clients may resolve "localhost" to either.
+        for attempt in range(50):
+            cdn4 = _Server(("127.0.0.1", self._want_cdn_port), Handler, self, "cdn", ctx)
+            port = cdn4.server_address[1]
+            try:
+                cdn6 = _Server(("::1", port), Handler, self, "cdn", ctx, family=socket.AF_INET6)
+            except OSError as e:
+                cdn6 = None
+                if self._want_cdn_port == 0 and e.errno == 98 and attempt < 49:   # EADDRINUSE
+                    cdn4.server_close()
+                    continue
+            break
+        self._servers.append(cdn4)
+        if cdn6 is not None:
+            self._servers.append(cdn6)
+        self.cdn_port = port
+        self.endpoint = "%s://127.0.0.1:%d" % (scheme, self.port)
+        self.cdn = "%s://localhost:%d" % (scheme, self.cdn_port)
+        for s in self._servers:
+            t = threading.Thread(target=s.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+            t.start()
+        return self
+
+    def stop(self):
+        for s in self._servers:
+            s.shutdown()
+            s.server_close()
+        self._servers = []
+        with self._conns_lock:
+            conns = list(self._conns)
+        for c in conns:
+            try:
+                c.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        if self._log_fp:
+            self._log_fp.close()
+            self._log_fp = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *a):
+        self.stop()
+
+    def _conn_open(self, c):
+        with self._conns_lock:
+            self._conns.add(c)
+
+    def _conn_closed(self, c):
+        with self._conns_lock:
+            self._conns.discard(c)
+
+    # -- faults -----------------------------------------------------------
+    def set_faults(self, faults):
+        checked = [check_fault(f) for f in faults]
+        with self._faults_lock:
+            self._faults = checked
+
+    def add_fault(self, fault):
+        f = check_fault(fault)
+        with self._faults_lock:
+            self._faults.append(f)
+
+    def clear_faults(self):
+        with self._faults_lock:
+            self._faults = []
+
+    def faults(self):
+        with self._faults_lock:
+            return [dict(f) for f in self._faults]
+
+    def _take_faults(self, route, kinds, ok=None):
+        out = []
+        with self._faults_lock:
+            for f in self._faults:
+                if f["kind"] not in kinds:
+                    continue
+                if f.get("times") is not None and int(f["times"]) <= 0:
+                    continue
+                if not route.matches(f) or (ok is not None and not ok(f)):
+                    continue
+                if f.get("times") is not None:
+                    f["times"] = int(f["times"]) - 1
+                out.append(dict(f))
+        return out
+
+    def _unsafe_paths(self, repo_id):
+        with self._faults_lock:
+            out = []
+            for f in self._faults:
+                if f["kind"] == "unsafe_paths" and f["repo"] == repo_id:
+                    out.extend(f.get("paths", DEFAULT_UNSAFE_PATHS))
+            return out
+
+    # -- log -------------------------------------------------------------------
+    def requests(self):
+        with self._log_lock:
+            return [dict(e) for e in self._log]
+
+    def clear_log(self):
+        with self._log_lock:
+            self._log = []
+
+    def _log_request(self, h, status):
+        headers = {}
+        for k, v in h.headers.items():
+            headers[k] = headers[k] + ", " + v if k in headers else v
+        e = {"listener": h.server.listener, "method": h.command, "host": h.headers.get("Host"),
+             "path": h.path, "headers": headers, "status": status}
+        with self._log_lock:
+            self._log.append(e)
+            if self._log_fp:
+                self._log_fp.write(json.dumps(e, ensure_ascii=False) + "\n")
+                self._log_fp.flush()
+
+    # -- helpers for tests ----------------------------------------------------
+    def commit_of(self, repo_id, rev="main", repo_type="model"):
+        return self.store.commit_of(repo_id, rev, repo_type)
+
+    def files_at(self, repo_id, rev="main", repo_type="model"):
+        return self.store.files_at(repo_id, rev, repo_type)
+
+    def refs_of(self, repo_id, repo_type="model"):
+        return self.store.refs_of(repo_id, repo_type)
+
+    def repo(self, repo_id, repo_type="model"):
+        return self.store.repo(repo_id, repo_type)
+
+    def cdn_url(self, sha256, filename="blob"):
+        """A valid pre-signed CDN URL for an LFS blob."""
+        date = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        expires = "3600"
+        disp = "attachment; filename*=UTF-8''%s; filename=\"%s\";" % (
+            urllib.parse.quote(filename, safe=""), filename.encode("ascii", "replace").decode().replace('"', "_"))
+        q = [("X-Amz-Algorithm", "AWS4-HMAC-SHA256"),
+             ("X-Amz-Content-Sha256", "UNSIGNED-PAYLOAD"),
+             ("X-Amz-Credential", "FIXTUREKEY/%s/us-east-1/s3/aws4_request" % date[:8]),
+             ("X-Amz-Date", date), ("X-Amz-Expires", expires),
+             ("X-Amz-Signature", self._sign(sha256, date, expires)),
+             ("X-Amz-SignedHeaders", "host"),
+             ("response-content-disposition", disp), ("x-id", "GetObject")]
+        return "%s/lfs/%s?%s" % (self.cdn, sha256, urllib.parse.urlencode(q, quote_via=urllib.parse.quote))
+
+    def _sign(self, sha256, date, expires):
+        return hmac.new(self._secret, ("%s\n%s\n%s" % (sha256, date, expires)).encode(), "sha256").hexdigest()
+
+    # -- control endpoints -----------------------------------------------------
+    def _control(self, h):
+        path = h.path.split("?", 1)[0]
+        try:
+            if path == "/__fixture/log" and h.command == "GET":
+                return self._json(200, self.requests())
+            if path == "/__fixture/log" and h.command == "DELETE":
+                self.clear_log()
+                return self._json(200, {"ok": True})
+            if path == "/__fixture/faults" and h.command == "GET":
+                return self._json(200, self.faults())
+            if path == "/__fixture/faults" and h.command == "PUT":
+                faults = json.loads(h.body or b"[]")
+                if not isinstance(faults, list):
+                    raise ValueError("faults must be a JSON array")
+                self.set_faults(faults)
+                return self._json(200, {"ok": True})
+            if path == "/__fixture/faults" and h.command == "DELETE":
+                self.clear_faults()
+                return self._json(200, {"ok": True})
+            if path == "/__fixture/config" and h.command in ("PUT", "POST"):
+                cfg = json.loads(h.body or b"{}")
+                if "page_size" in cfg:
+                    if int(cfg["page_size"]) < 1:
+                        raise ValueError("page_size must be >= 1")
+                    self.page_size = int(cfg["page_size"])
+                return self._json(200, {"ok": True, "page_size": self.page_size})
+            if path == "/__fixture/config" and h.command == "GET":
+                return self._json(200, {"page_size": self.page_size, "endpoint": self.endpoint, "cdn": self.cdn})
+        except (ValueError, TypeError) as e:
+            return self._json(400, {"error": str(e)})
+        return self._json(404, {"error": "unknown fixture control endpoint"})
+
+    # -- responses ---------------------------------------------------------------
+    def _json(self, status, obj, headers=()):
+        return Resp(status, [("Content-Type", "application/json; charset=utf-8")] + list(headers), _json_bytes(obj))
+
+    def _error(self, status, message, code=None, headers=()):
+        hs = [("Content-Type", "application/json; charset=utf-8"), ("X-Error-Message", message)]
+        if code:
+            hs.append(("X-Error-Code", code))
+        return Resp(status, hs + list(headers), _json_bytes({"error": message}))
+
+    def _status_fault(self, f):
+        st = int(f["status"])
+        hs = []
+        if f.get("retry_after") is not None:
+            hs.append(("Retry-After", str(f["retry_after"])))
+        if f.get("ratelimit_t") is not None:
+            hs.append(("RateLimit", '"api";r=0;t=%d' % int(f["ratelimit_t"])))
+            hs.append(("RateLimit-Policy", '"fixed window";"api";q=1000;w=300'))
+        return self._error(st, f.get("message") or STATUS_TEXT.get(st, "Error %d" % st), None, hs)
+
+    # -- main dispatch -------------------------------------------------------
+    def _handle(self, h):
+        if h.server.listener == "cdn":
+            return self._handle_cdn(h)
+        raw, _, query = h.path.partition("?")
+        segs = raw.split("/")[1:]
+        # Credentials are checked first: a bad token fails everywhere on the Hub.
+        user = None
+        auth = h.headers.get("Authorization")
+        if auth is not None:
+            scheme, _, tok = auth.strip().partition(" ")
+            tok = tok.strip()
+            if scheme.lower() != "bearer" or tok not in self.store.tokens:
+                return h._send(self._error(401, "Invalid credentials in Authorization header"))
+            user = self.store.tokens[tok]["user"]
+        if h.command not in ("GET", "HEAD", "POST"):
+            return h._send(self._error(405, "Method not allowed"))
+        if segs and segs[0] == "api":
+            if len(segs) >= 3 and segs[1] in ("models", "datasets", "spaces"):
+                return self._handle_api(h, segs[1][:-1], segs[2:], query, user)
+            if len(segs) >= 4 and segs[1] == "resolve-cache" and segs[2] in ("models", "datasets", "spaces"):
+                return self._handle_resolve_cache(h, segs[2][:-1], segs[3:], query, user)
+            if segs[1:] == ["whoami-v2"] and h.command in ("GET", "HEAD"):
+                if user is None:
+                    return h._send(self._error(401, "Invalid credentials in Authorization header"))
+                u = self.store.users.get(user, {})
+                tok = h.headers["Authorization"].split(" ", 1)[1].strip()
+                return h._send(self._json(200, {
+                    "type": "user", "id": hashlib.sha1(user.encode()).hexdigest()[:24], "name": user,
+                    "fullname": u.get("fullname", user), "email": None, "emailVerified": False,
+                    "isPro": False, "orgs": [{"type": "org", "name": o} for o in u.get("orgs", [])],
+                    "auth": {"type": "access_token", "accessToken": {
+                        "displayName": "fixture", "role": self.store.tokens[tok].get("role", "read")}}}))
+            return h._send(self._error(404, "Sorry, we can't find the page you are looking for."))
+        rtype = "model"
+        if segs and segs[0] in ("datasets", "spaces"):
+            rtype, segs = segs[0][:-1], segs[1:]
+        if len(segs) >= 3:
+            return self._handle_file(h, rtype, segs, query, user)
+        return h._send(self._error(404, "Sorry, we can't find the page you are looking for."))
+
+    def _split_repo(self, segs, verbs):
+        """(repo_id, raw repo segments count) from raw path segments."""
+        if len(segs) >= 2 and segs[1] not in verbs:
+            n = 2
+        else:
+            n = 1
+        return "/".join(urllib.parse.unquote(s) for s in segs[:n]), n
+
+    def _access(self, h, rtype, repo_id, user, route, query, nseg, gated_check):
+        """Repo-level checks. Returns (repo, None) or (None, Resp-already-sent)."""
+        f = self._take_faults(route, ("status",))
+        if f:
+            h._send(self._status_fault(f[0]))
+            return None
+        repo = self.store.get(rtype, repo_id) if valid_repo_id(repo_id) else None
+        if repo is not None and repo.renamed_to:
+            raw = h.path.partition("?")[0]
+            segs = raw.split("/")
+            # replace the repo segments in the raw path
+            idx = None
+            for i in range(len(segs)):
+                if "/".join(urllib.parse.unquote(s) for s in segs[i:i + nseg]) == repo_id:
+                    idx = i
+                    break
+            segs[idx:idx + nseg] = [_quote_path(repo.renamed_to)]
+            loc = "/".join(segs) + ("?" + query if query else "")
+            h._send(Resp(307, [("Location", loc), ("Content-Type", "text/plain; charset=utf-8")],
+                         ("Temporary Redirect. Redirecting to %s" % loc).encode()))
+            return None
+        if repo is None or (repo.private and user not in repo.readers):
+            if user is None:
+                h._send(self._error(401, "Repository not found", "RepoNotFound"))
+            else:
+                h._send(self._error(404, "Repository not found", "RepoNotFound"))
+            return None
+        if repo.disabled:
+            h._send(self._error(403, "Access to this resource is disabled."))
+            return None
+        repo.build()
+        if repo.gated and gated_check and user not in repo.approved:
+            tname = "model" if rtype == "model" else rtype
+            if user is None:
+                h._send(self._error(401, "Access to %s %s is restricted. You must have access to it and be "
+                                         "authenticated to access it. Please log in." % (tname, repo_id),
+                                    "GatedRepo"))
+            else:
+                h._send(self._error(403, "Access to %s %s is restricted and you are not in the authorized list. "
+                                         "Visit %s/%s to ask for access." % (tname, repo_id, self.endpoint, repo_id),
+                                    "GatedRepo"))
+            return None
+        return repo
+
+    def _rev_error(self, rev):
+        return self._error(404, "Invalid rev id: %s" % urllib.parse.quote(rev, safe="/"), "RevisionNotFound")
+
+    def _entry_error(self, commit):
+        return self._error(404, "Entry not found", "EntryNotFound", [("X-Repo-Commit", commit.sha)])
+
+    def _send_api_json(self, h, route, obj, headers=()):
+        body = _json_bytes(obj)
+        if self._take_faults(route, ("bad_json",)):
+            body = body[: max(1, len(body) // 2)].rstrip(b"}]") + b',"'
+        hs = [("Content-Type", "application/json; charset=utf-8")] + list(headers)
+        if _accepts_gzip(h.headers.get("Accept-Encoding")):
+            body = gzip.compress(body, mtime=0)
+            hs += [("Content-Encoding", "gzip"), ("Vary", "Accept-Encoding")]
+        hs.append(("ETag", 'W/"%x-%s"' % (len(body), hashlib.sha1(body).hexdigest()[:27])))
+        h._send(Resp(200, hs, body))
+
+    # -- API ---------------------------------------------------------------------
+    def _handle_api(self, h, rtype, segs, query, user):
+        repo_id, n = self._split_repo(segs, API_VERBS)
+        rest = segs[n:]
+        verb = rest[0] if rest else ""
+        qs = _qs(query)
+        if verb == "tree":
+            tpath = None
+            known = self.store.get(rtype, repo_id)
+            if known is not None and not known.renamed_to and len(rest) >= 2:
+                tpath = known.build().split_rev_path(urllib.parse.unquote("/".join(rest[1:])))[1].rstrip("/")
+            route = Route("tree", [repo_id], [tpath])
+        else:
+            route = Route("api", [repo_id])
+        repo = self._access(h, rtype, repo_id, user, route, query, n, gated_check=None)
+        if repo is None:
+            return
+        if repo.gated and repo.gate_api and user not in repo.approved:
+            return self._gate(h, repo, rtype, user)
+        if verb == "" and len(rest) <= 1 and h.command in ("GET", "HEAD"):
+            return self._api_info(h, repo, repo.default_branch, qs, route)
+        if verb == "revision" and len(rest) >= 2 and h.command in ("GET", "HEAD"):
+            rev = urllib.parse.unquote("/".join(rest[1:]))
+            return self._api_info(h, repo, rev, qs, route)
+        if verb == "tree" and len(rest) >= 2 and h.command in ("GET", "HEAD"):
+            return self._api_tree(h, repo, rest[1:], qs, query, route)
+        if verb == "paths-info" and len(rest) >= 2 and h.command == "POST":
+            return self._api_paths_info(h, repo, urllib.parse.unquote("/".join(rest[1:])), route)
+        if verb == "refs" and len(rest) == 1 and h.command in ("GET", "HEAD"):
+            return self._api_refs(h, repo, qs, route)
+        return h._send(self._error(404, "Sorry, we can't find the page you are looking for."))
+
+    def _gate(self, h, repo, rtype, user):
+        if user is None:
+            return h._send(self._error(401, "Access to %s %s is restricted. You must have access to it and be "
+                                            "authenticated to access it. Please log in." % (rtype, repo.id),
+                                       "GatedRepo"))
+        return h._send(self._error(403, "Access to %s %s is restricted and you are not in the authorized list. "
+                                        "Visit %s/%s to ask for access." % (rtype, repo.id, self.endpoint, repo.id),
+                                   "GatedRepo"))
+
+    def _api_info(self, h, repo, rev, qs, route):
+        c = repo.resolve(rev)
+        if c is None:
+            return h._send(self._rev_error(rev))
+        blobs = _truthy(_q1(qs, "blobs", "false"))
+        siblings = []
+        for p in sorted(c.files):
+            s = {"rfilename": p}
+            if blobs:
+                f = c.files[p]
+                s["blobId"] = f.oid
+                s["size"] = f.size
+                if f.lfs:
+                    s["lfs"] = {"sha256": f.blob.sha256, "size": f.size, "pointerSize": len(f.pointer)}
+            siblings.append(s)
+        owner = repo.id.split("/")[0] if "/" in repo.id else repo.id
+        info = {"_id": hashlib.sha1(("%s/%s" % (repo.type, repo.id)).encode()).hexdigest()[:24],
+                "id": repo.id, "author": owner}
+        if repo.type == "model":
+            info["modelId"] = repo.id
+        info.update({"sha": c.sha, "lastModified": c.date, "private": repo.private, "gated": repo.gated,
+                     "disabled": repo.disabled, "downloads": 0, "likes": 0, "tags": []})
+        info.update(repo.info_extra)
+        card = repo.card_data(c)
+        if card is not None:
+            info["cardData"] = card
+        info["createdAt"] = repo.commits[0].date
+        info["siblings"] = siblings
+        if blobs:
+            info["usedStorage"] = sum(f.size for f in c.files.values())
+        return self._send_api_json(h, route, info)
+
+    def _api_tree(self, h, repo, rawrest, qs, query, route):
+        s = urllib.parse.unquote("/".join(rawrest))
+        rev, path = repo.split_rev_path(s)
+        path = path.rstrip("/")
+        c = repo.resolve(rev)
+        if c is None:
+            return h._send(self._rev_error(rev))
+        route = Route("tree", [repo.id], [path])
+        hit = repo.lookup(c, path) if path else ("directory", None)
+        if hit is None or hit[0] != "directory":
+            return h._send(self._entry_error(c))
+        recursive = _truthy(_q1(qs, "recursive", "false"))
+        expand = _truthy(_q1(qs, "expand", "false"))
+        paths = repo.walk(c, path, recursive)
+        extra = [p for f in self._take_faults(route, ("unsafe_paths",))
+                 for p in f.get("paths", DEFAULT_UNSAFE_PATHS)]
+        total = len(paths) + len(extra)
+        size = min(50, self.page_size) if expand else self.page_size
+        cursor = _q1(qs, "cursor")
+        offset, nonce = 0, 0
+        if cursor is not None:
+            try:
+                d = json.loads(base64.urlsafe_b64decode(cursor.encode() + b"=" * (-len(cursor) % 4)))
+                offset, nonce = int(d["o"]), int(d.get("n", 0))
+                if offset < 0:
+                    raise ValueError
+            except (ValueError, KeyError, TypeError, binascii.Error):
+                return h._send(self._error(400, "Invalid cursor", "BadRequest"))
+        endless = self._take_faults(route, ("endless_cursor",))
+        if endless and endless[0].get("mode", "repeat") == "new" and total:
+            eff = offset % total
+        else:
+            eff = offset
+        page = []
+        for i in range(eff, min(eff + size, total)):
+            if i < len(paths):
+                page.append(repo.entry(c, paths[i], expand))
+            else:
+                p = extra[i - len(paths)]
+                data = b"unsafe path fixture\n"
+                page.append({"type": "file", "oid": git_blob_sha1(data), "size": len(data), "path": p})
+        next_cursor = None
+        if endless:
+            if endless[0].get("mode", "repeat") == "repeat":
+                next_cursor = cursor if cursor is not None else self._cursor(offset + size, 0)
+            else:
+                next_cursor = self._cursor(offset + size, nonce + 1)
+        elif offset + size < total:
+            next_cursor = self._cursor(offset + size, 0)
+        headers = []
+        if next_cursor is not None:
+            q = [(k, v) for k, v in urllib.parse.parse_qsl(query, keep_blank_values=True) if k != "cursor"]
+            q.append(("cursor", next_cursor))
+            url = self.endpoint + h.path.partition("?")[0] + "?" + urllib.parse.urlencode(q)
+            headers.append(("Link", '<%s>; rel="next"' % url))
+        return self._send_api_json(h, route, page, headers)
+
+    @staticmethod
+    def _cursor(offset, nonce):
+        d = {"o": offset}
+        if nonce:
+            d["n"] = nonce
+        return base64.urlsafe_b64encode(json.dumps(d, separators=(",", ":")).encode()).decode().rstrip("=")
+
+    def _api_paths_info(self, h, repo, rev, route):
+        c = repo.resolve(rev)
+        if c is None:
+            return h._send(self._rev_error(rev))
+        ctype = (h.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+        try:
+            if ctype == "application/json":
+                d = json.loads(h.body or b"{}")
+                paths = d.get("paths", [])
+                if isinstance(paths, str):
+                    paths = [paths]
+                expand = bool(d.get("expand", False))
+            elif ctype == "application/x-www-form-urlencoded":
+                d = urllib.parse.parse_qs(h.body.decode("utf-8"), keep_blank_values=True)
+                paths = d.get("paths", [])
+                expand = _truthy(d.get("expand", ["false"])[-1])
+            else:
+                return h._send(self._error(400, "Unsupported Content-Type: expected JSON or form data"))
+            if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
+                raise ValueError
+        except (ValueError, UnicodeDecodeError, AttributeError):
+            return h._send(self._error(400, "Invalid request body"))
+        out, seen = [], set()
+        for p in paths:
+            p = p.strip("/")
+            if p in seen or not p:
+                continue
+            seen.add(p)
+            if repo.lookup(c, p) is not None:
+                out.append(repo.entry(c, p, expand))
+        return self._send_api_json(h, route, out)
+
+    def _api_refs(self, h, repo, qs, route):
+        out = {"branches": [{"name": k, "ref": "refs/heads/" + k, "targetCommit": v.sha}
+                            for k, v in sorted(repo.branches.items())],
+               "converts": [],
+               "tags": [{"name": k, "ref": "refs/tags/" + k, "targetCommit": v.sha}
+                        for k, v in sorted(repo.tags.items())]}
+        if _truthy(_q1(qs, "include_prs", "0")):
+            out["pullRequests"] = [{"name": k, "ref": k, "targetCommit": v.sha}
+                                   for k, v in sorted(repo.pulls.items())]
+        return self._send_api_json(h, route, out)
+
+    # -- files -------------------------------------------------------------------
+    def _find_file(self, repo, c, path):
+        f = c.files.get(path)
+        if f is None and path in self._unsafe_paths(repo.id):
+            data = b"unsafe path fixture\n"
+            f = FileRef(_blob_for(("data", data), lambda: Blob(len(data), data=data)), False)
+        return f
+
+    def _handle_file(self, h, rtype, segs, query, user):
+        repo_id, n = self._split_repo(segs, FILE_VERBS)
+        rest = segs[n:]
+        if len(rest) < 2 or rest[0] not in ("resolve", "raw") or h.command not in ("GET", "HEAD"):
+            return h._send(self._error(404, "Sorry, we can't find the page you are looking for."))
+        verb = rest[0]
+        s = urllib.parse.unquote("/".join(rest[1:]), errors="surrogateescape")
+        repo = self.store.get(rtype, repo_id)
+        if repo is not None and not repo.renamed_to:
+            rev, path = repo.build().split_rev_path(s)
+        else:
+            rev, _, path = s.partition("/")
+        route = Route("resolve", [repo_id], [path])
+        gated = path not in UNGATED_FILES
+        repo = self._access(h, rtype, repo_id, user, route, query, n, gated_check=gated)
+        if repo is None:
+            return
+        c = repo.resolve(rev)
+        if c is None:
+            return h._send(self._rev_error(rev))
+        f = self._find_file(repo, c, path) if path else None
+        if f is None:
+            return h._send(self._entry_error(c))
+        if verb == "raw":
+            if f.lfs:
+                blob = Blob(len(f.pointer), data=f.pointer)
+                return self._send_bytes(h, route, blob, git_blob_sha1(f.pointer), c, path, allow_gzip=True,
+                                        ctype="text/plain; charset=utf-8")
+            return self._send_bytes(h, route, f.blob, f.oid, c, path, allow_gzip=True)
+        if repo.direct_resolve:
+            return self._send_bytes(h, route, f.blob, f.etag, c, path, allow_gzip=not f.lfs)
+        if f.lfs:
+            loc = self.cdn_url(f.blob.sha256, path.rsplit("/", 1)[-1])
+            body = ("Found. Redirecting to %s" % loc).encode()
+            return h._send(Resp(302, [
+                ("Location", loc), ("Content-Type", "text/plain; charset=utf-8"),
+                ("X-Repo-Commit", c.sha), ("X-Linked-Etag", '"%s"' % f.blob.sha256),
+                ("X-Linked-Size", str(f.size)),
+                ("ETag", 'W/"%x-%s"' % (len(body), hashlib.sha1(body).hexdigest()[:27])),
+                ("Vary", "Origin, Accept")], body))
+        loc = "/api/resolve-cache/%ss/%s/%s/%s?%s=&etag=%s" % (
+            rtype, repo.id, c.sha, _quote_path(path),
+            urllib.parse.quote(h.path.partition("?")[0], safe=""), urllib.parse.quote('"%s"' % f.oid, safe=""))
+        body = ("Temporary Redirect. Redirecting to %s" % loc).encode()
+        return h._send(Resp(307, [
+            ("Location", loc), ("Content-Type", "text/plain; charset=utf-8"),
+            ("X-Repo-Commit", c.sha), ("ETag", '"%s"' % f.oid), ("Vary", "Origin, Accept")], body))
+
+    def _handle_resolve_cache(self, h, rtype, segs, query, user):
+        if h.command not in ("GET", "HEAD"):
+            return h._send(self._error(405, "Method not allowed"))
+        if len(segs) >= 3 and HEX40.match(segs[1]) and not HEX40.match(segs[2]):
+            n = 1
+        else:
+            n = 2
+        repo_id = "/".join(urllib.parse.unquote(s) for s in segs[:n])
+        if len(segs) < n + 2:
+            return h._send(self._error(404, "Sorry, we can't find the page you are looking for."))
+        sha = segs[n]
+        path = urllib.parse.unquote("/".join(segs[n + 1:]), errors="surrogateescape")
+        route = Route("resolve", [repo_id], [path])
+        repo = self._access(h, rtype, repo_id, user, route, query, n, gated_check=path not in UNGATED_FILES)
+        if repo is None:
+            return
+        c = repo.by_sha.get(sha)
+        if c is None:
+            return h._send(self._rev_error(sha))
+        f = self._find_file(repo, c, path)
+        if f is None:
+            return h._send(self._entry_error(c))
+        return self._send_bytes(h, route, f.blob, f.etag, c, path, allow_gzip=not f.lfs)
+
+    def _send_bytes(self, h, route, blob, etag, commit, path, allow_gzip, ctype=None):
+        if ctype is None:
+            ctype = mimetypes.guess_type(path)[0] or "application/octet-stream"
+            if ctype.startswith("text/") or ctype == "application/json":
+                ctype += "; charset=utf-8"
+        base = [("Content-Type", ctype), ("ETag", '"%s"' % etag), ("Accept-Ranges", "bytes")]
+        if commit is not None:
+            base.append(("X-Repo-Commit", commit.sha))
+        base.append(("Content-Disposition", "inline; filename*=UTF-8''%s; filename=\"%s\";" % (
+            urllib.parse.quote(path.rsplit("/", 1)[-1], safe=""),
+            path.rsplit("/", 1)[-1].encode("ascii", "replace").decode().replace('"', "_"))))
+        return self._send_content(h, route, blob, etag, base, allow_gzip)
+
+    def _send_content(self, h, route, blob, etag, base, allow_gzip):
+        size = blob.size
+        rng = h.headers.get("Range")
+        ifr = h.headers.get("If-Range")
+        if rng is not None and ifr is not None and ifr.strip() not in ('"%s"' % etag, etag):
+            rng = None
+        r = _parse_range(rng, size) if rng is not None else None
+        if r == "unsat":
+            return h._send(Resp(416, [("Content-Range", "bytes */%d" % size), ("Content-Type", "text/plain")] +
+                                [x for x in base if x[0] in ("ETag", "X-Repo-Commit")],
+                                b"Requested Range Not Satisfiable"))
+        if r is not None:
+            start, end = r
+            body = memoryview(blob.data())[start:end + 1]
+            return h._send(Resp(206, base + [("Content-Range", "bytes %d-%d/%d" % (start, end, size))],
+                                body, content=start), route)
+        if allow_gzip and size and _accepts_gzip(h.headers.get("Accept-Encoding")):
+            return h._send(Resp(200, base + [("Content-Encoding", "gzip"), ("Vary", "Accept-Encoding")],
+                                blob.gzipped(), content="encoded"), route)
+        if h.command == "HEAD":
+            return h._send(Resp(200, base + [("Content-Length", str(size))], b""), route)
+        return h._send(Resp(200, base, blob.data(), content=0), route)
+
+    # -- CDN ---------------------------------------------------------------------
+    def _cdn_error(self, status, code, message):
+        body = ('<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>%s</Code><Message>%s</Message>'
+                '<RequestId>%s</RequestId></Error>' % (code, message, os.urandom(8).hex().upper())).encode()
+        return Resp(status, [("Content-Type", "application/xml")], body)
+
+    def _handle_cdn(self, h):
+        raw, _, query = h.path.partition("?")
+        m = re.fullmatch(r"/lfs/([0-9a-f]{64})", raw)
+        if h.command not in ("GET", "HEAD"):
+            return h._send(self._cdn_error(405, "MethodNotAllowed", "The specified method is not allowed."))
+        if not m:
+            return h._send(self._cdn_error(404, "NoSuchKey", "The specified key does not exist."))
+        sha = m.group(1)
+        qs = _qs(query)
+        date, expires, sig = (_q1(qs, k, "") for k in ("X-Amz-Date", "X-Amz-Expires", "X-Amz-Signature"))
+        blob, pairs = self.store.lfs_lookup(sha)
+        route = Route("cdn", pairs=pairs)
+        f = self._take_faults(route, ("status",))
+        if f:
+            return h._send(self._status_fault(f[0]))
+        if not sig or not hmac.compare_digest(sig, self._sign(sha, date, expires)):
+            return h._send(self._cdn_error(403, "AccessDenied", "Request has invalid signature"))
+        try:
+            t0 = datetime.datetime.strptime(date, "%Y%m%dT%H%M%SZ").replace(tzinfo=datetime.timezone.utc)
+            if t0.timestamp() + int(expires) < time.time():
+                return h._send(self._cdn_error(403, "AccessDenied", "Request has expired"))
+        except ValueError:
+            return h._send(self._cdn_error(403, "AccessDenied", "Request has invalid date"))
+        if blob is None:
+            return h._send(self._cdn_error(404, "NoSuchKey", "The specified key does not exist."))
+        base = [("Content-Type", "binary/octet-stream"),
+                ("ETag", '"%s"' % hashlib.md5(bytes.fromhex(sha)).hexdigest()),
+                ("Accept-Ranges", "bytes"),
+                ("Last-Modified", email.utils.formatdate(1704067200, usegmt=True)),
+                ("x-amz-request-id", os.urandom(8).hex().upper()),
+                ("Via", "1.1 fixture.cloudfront.invalid (CloudFront)"), ("X-Cache", "Miss from cloudfront")]
+        disp = _q1(qs, "response-content-disposition")
+        if disp:
+            base.append(("Content-Disposition", disp.encode("utf-8").decode("latin-1")))
+        etag = dict(base)["ETag"].strip('"')
+        return self._send_content(h, route, blob, etag, base, allow_gzip=False)
+
+
+# --------------------------------------------------------------------------
+# Command line
+
+
+def describe(store, names=()):
+    """JSON-able description of repositories: refs, commits and files (no content)."""
+    out = []
+    for (rtype, rid), r in sorted(store.repos.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        if names and rid not in names and "%s/%s" % (rtype, rid) not in names:
+            continue
+        d = {"id": rid, "type": rtype, "private": r.private, "gated": r.gated, "gate_api": r.gate_api,
+             "disabled": r.disabled, "direct_resolve": r.direct_resolve, "renamed_to": r.renamed_to}
+        if not r.renamed_to:
+            r.build()
+            d["refs"] = store.refs_of(rid, rtype)
+            d["commits"] = [{"label": c.label, "sha": c.sha, "parent": None if c.parent is None
+                             else r.commits[c.parent].sha, "date": c.date, "title": c.title}
+                            for c in r.commits]
+            d["files"] = {}
+            for c in r.commits:
+                d["files"][c.sha] = {p: {"size": f.size, "lfs": f.lfs, "git_oid": f.oid, "sha256": f.blob.sha256}
+                                     for p, f in sorted(c.files.items())}
+        out.append(d)
+    return out
+
+
+def main(argv=None):
+    import argparse
+    ap = argparse.ArgumentParser(description="Fixture Hugging Face Hub (loopback only).")
+    ap.add_argument("--data", default=None, help="repository descriptions (default: test-data/hub)")
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--cdn-port", type=int, default=0)
+    ap.add_argument("--tls", default=None, metavar="DIR", help="serve HTTPS; CA and cert in DIR")
+    ap.add_argument("--page-size", type=int, default=1000)
+    ap.add_argument("--log", default=None, metavar="FILE", help="append requests as JSON lines")
+    ap.add_argument("--describe", nargs="*", metavar="[TYPE/]REPO",
+                    help="print refs, commits and files of the repositories (derived shas) as JSON and exit")
+    a = ap.parse_args(argv)
+    if a.describe is not None:
+        json.dump(describe(Store(a.data), a.describe), sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+        return 0
+    hub = FixtureHub(data_dir=a.data, tls_dir=a.tls, page_size=a.page_size, port=a.port,
+                     cdn_port=a.cdn_port, log_file=a.log)
+    hub.start()
+    done = threading.Event()
+
+    def stop(*_):
+        done.set()
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    sys.stdout.write("HF_ENDPOINT=%s\nHF_CDN=%s\n" % (hub.endpoint, hub.cdn))
+    sys.stdout.flush()
+    while not done.wait(0.5):
+        pass
+    hub.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
