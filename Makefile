@@ -49,19 +49,23 @@ deps:
 
 $(BUILD)/src/%.o: src/%.c $(wildcard src/*.h)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+	@echo "  CC      $<"
+	@$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(LIB): $(LIB_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	@echo "  AR      $@"
+	@ar rcs $@ $^
 
 $(BIN)/%: tools/%.c $(LIB) $(wildcard src/*.h)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $< $(LIB) -o $@ $(ALL_LDFLAGS) $(PKG_LIBS)
+	@echo "  LD      $@"
+	@$(CC) $(ALL_CFLAGS) $< $(LIB) -o $@ $(ALL_LDFLAGS) $(PKG_LIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB) $(wildcard src/*.h) tests/unit/unit.h
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -Itests/unit $< $(LIB) -o $@ $(ALL_LDFLAGS) $(PKG_LIBS) $(CHECK_LIBS)
+	@echo "  LD      $@"
+	@$(CC) $(ALL_CFLAGS) -Itests/unit $< $(LIB) -o $@ $(ALL_LDFLAGS) $(PKG_LIBS) $(CHECK_LIBS)
 
 # Every test; `deps` first so that a fresh machine needs nothing else.
 check: deps

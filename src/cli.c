@@ -13,6 +13,7 @@
 
 void hf_cli_init(hf_cli *cli, const char *prog) {
     memset(cli, 0, sizeof *cli);
+    hf_http_global_init();
     cli->prog = prog;
     cli->repo.type = HF_MODEL;
     cli->revision = "main";

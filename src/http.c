@@ -39,7 +39,7 @@ static long env_seconds(const char *name, long dflt) {
     return d < 1 ? 1 : (long)d;
 }
 
-static bool global_init(void) {
+bool hf_http_global_init(void) {
     static bool done;
     if (done)
         return true;
@@ -71,7 +71,7 @@ static void free_headers(struct curl_slist *l) {
 
 hf_code hf_client_new(const hf_client_opts *opts, hf_client **out, hf_error *err) {
     *out = NULL;
-    if (!global_init())
+    if (!hf_http_global_init())
         return hf_fail(err, HF_EOTHER, "cannot initialise libcurl");
     hf_client *c = calloc(1, sizeof *c);
     if (!c)

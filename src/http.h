@@ -21,6 +21,10 @@ typedef struct {
 
 typedef struct hf_client hf_client;
 
+/* Once, before anything else (mains call it first): OpenSSL without the host's openssl.cnf
+ * (a hash computed earlier would load it), then libcurl. False when libcurl fails. */
+bool hf_http_global_init(void);
+
 hf_code hf_client_new(const hf_client_opts *opts, hf_client **out, hf_error *err);
 void hf_client_free(hf_client *c);
 const char *hf_client_endpoint(const hf_client *c);
@@ -49,7 +53,8 @@ enum { HF_REQ_API = 0, HF_REQ_FILE = 1 };
 /* Sets up an easy handle for one hop to url: user agent, timeouts, CA bundle, http(s) only,
  * no automatic redirects, the header callback into resp, and the Authorization header only
  * when url has the endpoint's origin. HF_REQ_FILE asks for identity encoding (sizes and
- * hashes are of the raw bytes). Returns false when no CA bundle can be found for https. */
+ * hashes are of the raw bytes).
+ * HF_ENETWORK when no CA bundle can be found for an https URL. */
 hf_code hf_client_setup(hf_client *c, CURL *easy, const char *url, int kind, hf_response *resp,
                         hf_error *err);
 

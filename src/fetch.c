@@ -1,0 +1,546 @@
+/* The transfer engine: libcurl multi, up to `jobs` files at once, each a small state machine
+ * (lock, resume from the .incomplete file, redirects by hand, stream to disk while hashing,
+ * verify, move into place), with retries that resume from the byte reached. */
+#include "fetch.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fsutil.h"
+#include "hash.h"
+#include "lockfile.h"
+#include "retry.h"
+#include "url.h"
+
+#define MAX_HOPS 10
+#define LOCK_POLL_MS 500
+#define ERROR_BODY_MAX 65536
+
+typedef enum { J_PENDING, J_WAITING, J_ACTIVE, J_DONE } job_state;
+typedef enum { BODY_UNKNOWN, BODY_FILE, BODY_DISCARD, BODY_ERROR } body_kind;
+
+typedef struct {
+    hf_entry *e;
+    job_state state;
+    long long not_before; /* ms, monotonic */
+    bool told_waiting;
+    hf_lock lock;
+    char *incomplete;
+    int fd;
+    hf_hasher *hasher;
+    long long have;     /* bytes on disk and hashed */
+    long long progress; /* `have` at the last failure: a retry that moved on starts afresh */
+    int tries;
+    CURL *easy;
+    hf_response resp;
+    char *url;
+    int hops;
+    body_kind body;
+    hf_buf errbody;
+    char errbuf[CURL_ERROR_SIZE];
+    hf_code local_rc; /* a failure found inside the write callback */
+    hf_error local_err;
+} job;
+
+typedef struct {
+    const hf_fetch_opts *o;
+    CURLM *multi;
+    job *jobs;
+    size_t n;
+    size_t active;
+    hf_error *err;
+    hf_code rc;
+} engine;
+
+static long long now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static const hf_logger *logger(engine *g) {
+    return hf_client_logger(g->o->client);
+}
+
+/* Ends the job's transfer and closes what it holds; the .incomplete file stays unless
+ * discard is set (its bytes are known to be wrong). */
+static void job_close(engine *g, job *j, bool discard) {
+    if (j->easy) {
+        curl_multi_remove_handle(g->multi, j->easy);
+        curl_easy_cleanup(j->easy);
+        j->easy = NULL;
+        g->active--;
+    }
+    if (j->fd >= 0) {
+        close(j->fd);
+        j->fd = -1;
+    }
+    if (discard && j->incomplete)
+        unlink(j->incomplete);
+    hf_hasher_free(j->hasher);
+    j->hasher = NULL;
+    hf_response_clear(&j->resp);
+    hf_buf_free(&j->errbody);
+    free(j->url);
+    j->url = NULL;
+    free(j->incomplete);
+    j->incomplete = NULL;
+    hf_lock_release(&j->lock);
+}
+
+static hf_code fail(engine *g, job *j, hf_code rc, bool discard) {
+    job_close(g, j, discard);
+    j->state = J_DONE;
+    if (g->rc == HF_OK)
+        g->rc = rc;
+    return rc;
+}
+
+/* Starts the file over from byte 0 (the server ignored or refused our range). */
+static bool restart(job *j) {
+    if (ftruncate(j->fd, 0) != 0 || lseek(j->fd, 0, SEEK_SET) != 0)
+        return false;
+    hf_hasher_free(j->hasher);
+    j->hasher = hf_hasher_new(j->e->size);
+    j->have = 0;
+    return j->hasher != NULL;
+}
+
+/* "bytes a-b/N": a and N, or false. */
+static bool content_range(const char *h, long long *start, long long *total) {
+    return h && sscanf(h, "bytes %lld-%*d/%lld", start, total) == 2;
+}
+
+static void decide_body(job *j) {
+    long st = 0;
+    curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &st);
+    if (st >= 300 && st < 400) {
+        j->body = BODY_DISCARD;
+    } else if (st == 200) {
+        j->body = BODY_FILE;
+        if (j->have > 0 && !restart(j)) {
+            j->local_rc = hf_fail(&j->local_err, HF_EIO, "cannot restart %s: %s", j->incomplete,
+                                  strerror(errno));
+        }
+    } else if (st == 206) {
+        long long start, total;
+        j->body = BODY_FILE;
+        if (!content_range(j->resp.content_range, &start, &total) || start != j->have ||
+            total != j->e->size)
+            j->local_rc = hf_fail(&j->local_err, HF_EINTEGRITY,
+                                  "the server answered the range request for '%s' with the "
+                                  "wrong range (%s; wanted bytes %lld- of %lld)",
+                                  j->e->path, j->resp.content_range ? j->resp.content_range : "none",
+                                  j->have, j->e->size);
+    } else {
+        j->body = BODY_ERROR;
+    }
+}
+
+static size_t on_body(char *data, size_t size, size_t n, void *userp) {
+    job *j = userp;
+    size_t len = size * n;
+    if (j->body == BODY_UNKNOWN)
+        decide_body(j);
+    if (j->local_rc != HF_OK)
+        return 0;
+    if (j->body == BODY_DISCARD)
+        return len;
+    if (j->body == BODY_ERROR) {
+        if (j->errbody.len < ERROR_BODY_MAX)
+            hf_buf_add(&j->errbody, data, len < ERROR_BODY_MAX ? len : ERROR_BODY_MAX);
+        return len;
+    }
+    if (j->have + (long long)len > j->e->size) {
+        j->local_rc = hf_fail(&j->local_err, HF_EINTEGRITY,
+                              "the server sent more than the %lld bytes listed for '%s'",
+                              j->e->size, j->e->path);
+        return 0;
+    }
+    for (size_t off = 0; off < len;) {
+        ssize_t w = write(j->fd, data + off, len - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            j->local_rc = hf_fail(&j->local_err, HF_EIO, "cannot write %s: %s", j->incomplete,
+                                  strerror(w < 0 ? errno : ENOSPC));
+            return 0;
+        }
+        off += (size_t)w;
+    }
+    hf_hasher_update(j->hasher, data, len);
+    j->have += (long long)len;
+    return len;
+}
+
+/* Sends the next request of the job (first hop, a redirect, or a resumed retry). */
+static hf_code issue(engine *g, job *j, const char *url) {
+    if (url != j->url) {
+        char *copy = strdup(url);
+        free(j->url);
+        j->url = copy;
+        if (!copy)
+            return fail(g, j, hf_fail(g->err, HF_EOTHER, "out of memory"), false);
+    }
+    if (j->easy) {
+        curl_multi_remove_handle(g->multi, j->easy);
+        curl_easy_reset(j->easy);
+    } else {
+        if (!(j->easy = curl_easy_init()))
+            return fail(g, j, hf_fail(g->err, HF_EOTHER, "out of memory"), false);
+        g->active++;
+    }
+    hf_response_clear(&j->resp);
+    hf_buf_free(&j->errbody);
+    j->body = BODY_UNKNOWN;
+    j->errbuf[0] = '\0';
+    hf_code rc = hf_client_setup(g->o->client, j->easy, j->url, HF_REQ_FILE, &j->resp, g->err);
+    if (rc != HF_OK)
+        return fail(g, j, rc, false);
+    char range[64];
+    if (j->have > 0) {
+        snprintf(range, sizeof range, "%lld-", j->have);
+        curl_easy_setopt(j->easy, CURLOPT_RANGE, range);
+    }
+    curl_easy_setopt(j->easy, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(j->easy, CURLOPT_WRITEDATA, j);
+    curl_easy_setopt(j->easy, CURLOPT_PRIVATE, j);
+    curl_easy_setopt(j->easy, CURLOPT_ERRORBUFFER, j->errbuf);
+    curl_easy_setopt(j->easy, CURLOPT_BUFFERSIZE, 512L * 1024);
+    if (curl_multi_add_handle(g->multi, j->easy) != CURLM_OK)
+        return fail(g, j, hf_fail(g->err, HF_EOTHER, "cannot start a transfer"), false);
+    j->state = J_ACTIVE;
+    return HF_OK;
+}
+
+/* The bytes are all there: check them, then move the file into place. */
+static hf_code finish(engine *g, job *j) {
+    char sha256[65], sha1[41];
+    bool sized = hf_hasher_final(j->hasher, sha256, sha1);
+    hf_entry *e = j->e;
+    if (!sized)
+        return fail(g, j,
+                    hf_fail(g->err, HF_EINTEGRITY, "'%s': got %lld bytes, the listing says %lld",
+                            e->path, j->have, e->size),
+                    true);
+    if (e->sha256[0] && strcmp(sha256, e->sha256) != 0)
+        return fail(g, j,
+                    hf_fail(g->err, HF_EINTEGRITY,
+                            "'%s' is corrupt: sha256 %s, expected %s (nothing was written)",
+                            e->path, sha256, e->sha256),
+                    true);
+    if (!e->lfs && strcmp(sha1, e->git_oid) != 0)
+        return fail(g, j,
+                    hf_fail(g->err, HF_EINTEGRITY,
+                            "'%s' is corrupt: git blob sha1 %s, expected %s (nothing was written)",
+                            e->path, sha1, e->git_oid),
+                    true);
+    if (fdatasync(j->fd) != 0 && errno != EINVAL && errno != EROFS)
+        return fail(g, j,
+                    hf_fail(g->err, HF_EIO, "cannot write %s: %s", j->incomplete, strerror(errno)),
+                    false);
+    close(j->fd);
+    j->fd = -1;
+    hf_code rc = hf_store_commit(g->o->store, e, j->incomplete, g->err);
+    if (rc != HF_OK)
+        return fail(g, j, rc, false);
+    memcpy(e->sha256, sha256, 65);
+    hf_log(logger(g), HF_LOG_DEBUG, "%s: verified (sha256 %s)", e->path, sha256);
+    job_close(g, j, false);
+    j->state = J_DONE;
+    return HF_OK;
+}
+
+/* A transient failure: wait, then resume from the byte reached. */
+static hf_code retry_later(engine *g, job *j, hf_code rc, const char *retry_after,
+                           const char *ratelimit) {
+    if (j->have > j->progress)
+        j->tries = 0; /* it moved on: this is a new failure, not the same one again */
+    j->progress = j->have;
+    if (j->tries >= HF_MAX_RETRIES)
+        return fail(g, j, rc, false);
+    long wait = hf_retry_delay_ms(j->tries++, retry_after, ratelimit);
+    hf_log(logger(g), HF_LOG_INFO, "%s; retrying in %.1f s from byte %lld", g->err->msg,
+           wait / 1000.0, j->have);
+    hf_error_clear(g->err);
+    curl_multi_remove_handle(g->multi, j->easy);
+    curl_easy_cleanup(j->easy);
+    j->easy = NULL;
+    g->active--;
+    j->state = J_WAITING;
+    j->not_before = now_ms() + wait;
+    return HF_OK;
+}
+
+static bool is_redirect(long st) {
+    return st == 301 || st == 302 || st == 303 || st == 307 || st == 308;
+}
+
+/* A transfer of the job ended: decide what comes next. */
+static hf_code on_done(engine *g, job *j, CURLcode cc) {
+    if (j->body == BODY_UNKNOWN && cc == CURLE_OK)
+        decide_body(j); /* an empty body never reached the write callback */
+    if (j->local_rc != HF_OK) {
+        memcpy(g->err, &j->local_err, sizeof *g->err);
+        return fail(g, j, j->local_rc, j->local_rc == HF_EINTEGRITY);
+    }
+    if (cc != CURLE_OK) {
+        hf_code rc = hf_curl_error(cc, j->url, j->errbuf, g->err);
+        return hf_curl_retryable(cc) ? retry_later(g, j, rc, NULL, NULL) : fail(g, j, rc, false);
+    }
+    long st = 0;
+    curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &st);
+    if (is_redirect(st)) {
+        char *next = NULL;
+        curl_easy_getinfo(j->easy, CURLINFO_REDIRECT_URL, &next);
+        if (++j->hops > MAX_HOPS)
+            return fail(g, j, hf_fail(g->err, HF_EINTEGRITY, "too many redirects for '%s'",
+                                      j->e->path), false);
+        if (!next || !hf_url_is_http(next))
+            return fail(g, j, hf_fail(g->err, HF_EINTEGRITY,
+                                      "refusing a redirect to a non-HTTP URL for '%s'",
+                                      j->e->path), false);
+        if (j->resp.repo_commit && strcmp(j->resp.repo_commit, g->o->commit) != 0)
+            hf_log(logger(g), HF_LOG_WARN, "'%s': the server names commit %s, not %s",
+                   j->e->path, j->resp.repo_commit, g->o->commit);
+        char *copy = strdup(next);
+        hf_code rc = copy ? issue(g, j, copy) : hf_fail(g->err, HF_EOTHER, "out of memory");
+        free(copy);
+        return rc;
+    }
+    if (st == 200 || st == 206) {
+        if (j->have == j->e->size)
+            return finish(g, j);
+        if (st == 206 && j->have < j->e->size) /* a partial range answer: ask for the rest */
+            return issue(g, j, j->url);
+        return fail(g, j,
+                    hf_fail(g->err, HF_EINTEGRITY,
+                            "'%s': the server sent %lld bytes, the listing says %lld",
+                            j->e->path, j->have, j->e->size),
+                    true);
+    }
+    if (st == 416) {
+        long long start, total = -1;
+        if (j->resp.content_range)
+            sscanf(j->resp.content_range, "bytes */%lld", &total);
+        (void)start;
+        if (total == j->e->size && j->have == j->e->size)
+            return finish(g, j);
+        if (!restart(j))
+            return fail(g, j, hf_fail(g->err, HF_EIO, "cannot restart %s", j->incomplete), false);
+        return issue(g, j, j->url);
+    }
+    hf_req_ctx ctx = {g->o->repo->id, g->o->revision, j->e->path,
+                      hf_client_has_token(g->o->client)};
+    hf_hub_answer a = {st, j->resp.error_code, j->resp.error_message, j->resp.request_id,
+                       j->errbody.data, j->errbody.len};
+    hf_code rc = hf_hub_error(&a, &ctx, g->err);
+    if (hf_retry_status(st))
+        return retry_later(g, j, rc, j->resp.retry_after, j->resp.ratelimit);
+    return fail(g, j, rc, false);
+}
+
+/* Opens the .incomplete file and hashes what an earlier run left in it. */
+static hf_code open_incomplete(engine *g, job *j) {
+    j->incomplete = hf_store_incomplete_path(g->o->store, j->e);
+    if (!j->incomplete)
+        return fail(g, j, hf_fail(g->err, HF_EOTHER, "out of memory"), false);
+    hf_code rc = hf_mkparent(j->incomplete, g->err);
+    if (rc != HF_OK)
+        return fail(g, j, rc, false);
+    j->fd = open(j->incomplete, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    struct stat st;
+    if (j->fd < 0 || fstat(j->fd, &st) != 0)
+        return fail(g, j,
+                    hf_fail(g->err, HF_EIO, "cannot write %s: %s", j->incomplete, strerror(errno)),
+                    false);
+    j->hasher = hf_hasher_new(j->e->size);
+    if (!j->hasher)
+        return fail(g, j, hf_fail(g->err, HF_EOTHER, "out of memory"), false);
+    j->have = 0;
+    if (st.st_size > j->e->size && ftruncate(j->fd, 0) != 0)
+        return fail(g, j, hf_fail(g->err, HF_EIO, "cannot truncate %s", j->incomplete), false);
+    if (st.st_size > 0 && st.st_size <= j->e->size) {
+        static char buf[1 << 17];
+        long long left = st.st_size;
+        while (left > 0) {
+            ssize_t r = read(j->fd, buf, left < (long long)sizeof buf ? (size_t)left : sizeof buf);
+            if (r <= 0)
+                break;
+            hf_hasher_update(j->hasher, buf, (size_t)r);
+            j->have += r;
+            left -= r;
+        }
+        if (left > 0 && !restart(j))
+            return fail(g, j, hf_fail(g->err, HF_EIO, "cannot read %s", j->incomplete), false);
+        if (lseek(j->fd, j->have, SEEK_SET) != j->have)
+            return fail(g, j, hf_fail(g->err, HF_EIO, "cannot seek in %s", j->incomplete), false);
+        if (j->have > 0)
+            hf_log(logger(g), HF_LOG_INFO, "%s: resuming from byte %lld", j->e->path, j->have);
+    }
+    j->progress = j->have;
+    return HF_OK;
+}
+
+/* Takes the job's lock, skips it when present, or sends its first request. */
+static hf_code start(engine *g, job *j) {
+    bool retry = j->state == J_WAITING && j->fd >= 0;
+    if (!retry && !j->lock.held) {
+        char *lp = hf_store_lock_path(g->o->store, j->e);
+        bool taken = false;
+        hf_code rc = lp ? hf_lock_try(&j->lock, lp, &taken, g->err)
+                        : hf_fail(g->err, HF_EOTHER, "out of memory");
+        free(lp);
+        if (rc != HF_OK)
+            return fail(g, j, rc, false);
+        if (!taken) {
+            if (!j->told_waiting)
+                hf_log(logger(g), HF_LOG_INFO, "%s: another process is fetching it; waiting",
+                       j->e->path);
+            j->told_waiting = true;
+            j->state = J_WAITING;
+            j->not_before = now_ms() + LOCK_POLL_MS;
+            return HF_OK;
+        }
+    }
+    if (!retry && (!g->o->force || j->told_waiting)) {
+        bool present = false;
+        char sha[65];
+        hf_code rc = hf_store_check(g->o->store, j->e, &present, sha, g->err);
+        if (rc != HF_OK)
+            return fail(g, j, rc, false);
+        if (present) {
+            memcpy(j->e->sha256, sha, 65);
+            hf_log(logger(g), HF_LOG_DEBUG, "%s: present and verified", j->e->path);
+            job_close(g, j, false);
+            j->state = J_DONE;
+            return HF_OK;
+        }
+    }
+    if (!retry) {
+        hf_code rc = open_incomplete(g, j);
+        if (rc != HF_OK)
+            return rc;
+        if (j->have == j->e->size)
+            return finish(g, j); /* all bytes were there already (or the file is empty) */
+    }
+    /* every try starts at the Hub: a CDN URL from an earlier try may have expired */
+    char *url = hf_url_resolve(hf_client_endpoint(g->o->client), g->o->repo, g->o->commit,
+                               j->e->path);
+    if (!url)
+        return fail(g, j, hf_fail(g->err, HF_EOTHER, "out of memory"), false);
+    j->hops = 0;
+    hf_code rc = issue(g, j, url);
+    free(url);
+    return rc;
+}
+
+static void report(engine *g, bool final) {
+    if (!g->o->progress)
+        return;
+    hf_fetch_stats s = {0};
+    s.files_total = g->n;
+    for (size_t i = 0; i < g->n; i++) {
+        job *j = &g->jobs[i];
+        s.bytes_total += j->e->size;
+        if (j->state == J_DONE) {
+            s.files_done++;
+            s.bytes_done += j->e->size;
+        } else {
+            s.bytes_done += j->have;
+            if (j->state == J_ACTIVE)
+                s.files_active++;
+        }
+    }
+    g->o->progress(g->o->progress_ctx, &s, final);
+}
+
+hf_code hf_fetch_run(const hf_fetch_opts *o, hf_entries *files, hf_error *err) {
+    engine g = {o, curl_multi_init(), calloc(files->n ? files->n : 1, sizeof(job)), files->n, 0,
+                err, HF_OK};
+    if (!g.multi || !g.jobs) {
+        curl_multi_cleanup(g.multi);
+        free(g.jobs);
+        return hf_fail(err, HF_EOTHER, "out of memory");
+    }
+    int jobs = o->jobs > 0 ? o->jobs : 1;
+    curl_multi_setopt(g.multi, CURLMOPT_MAXCONNECTS, (long)jobs * 2);
+    for (size_t i = 0; i < g.n; i++) {
+        g.jobs[i].e = &files->v[i];
+        g.jobs[i].fd = -1;
+    }
+    long long last_report = 0;
+    size_t next = 0; /* jobs before it have all been started at least once */
+    while (g.rc == HF_OK) {
+        long long now = now_ms();
+        size_t done = 0;
+        long long wake = now + 1000;
+        for (size_t i = 0; i < g.n && g.rc == HF_OK; i++) {
+            job *j = &g.jobs[i];
+            if (j->state == J_DONE) {
+                done++;
+                continue;
+            }
+            bool ready = j->state == J_WAITING && j->not_before <= now;
+            if (j->state == J_WAITING && !ready && j->not_before < wake)
+                wake = j->not_before;
+            if ((ready || (j->state == J_PENDING && i >= next)) && g.active < (size_t)jobs) {
+                if (j->state == J_PENDING)
+                    next = i + 1;
+                start(&g, j);
+                if (j->state == J_DONE)
+                    done++;
+            }
+            if (j->lock.held)
+                hf_lock_refresh(&j->lock);
+        }
+        if (g.rc != HF_OK || done == g.n)
+            break;
+        int running = 0;
+        curl_multi_perform(g.multi, &running);
+        CURLMsg *msg;
+        int left;
+        while (g.rc == HF_OK && (msg = curl_multi_info_read(g.multi, &left))) {
+            if (msg->msg != CURLMSG_DONE)
+                continue;
+            job *j = NULL;
+            curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&j);
+            on_done(&g, j, msg->data.result);
+        }
+        if (g.rc != HF_OK)
+            break;
+        now = now_ms();
+        if (now - last_report >= 200) {
+            report(&g, false);
+            last_report = now;
+        }
+        long timeout = (long)(wake - now);
+        if (timeout > 200)
+            timeout = 200;
+        if (timeout < 0)
+            timeout = 0;
+        bool startable = false;
+        for (size_t i = next; i < g.n && !startable; i++)
+            startable = g.jobs[i].state == J_PENDING;
+        if (startable && g.active < (size_t)jobs)
+            timeout = 0;
+        if (g.active > 0)
+            curl_multi_poll(g.multi, NULL, 0, (int)timeout, NULL);
+        else if (timeout > 0)
+            hf_sleep_ms(timeout);
+    }
+    for (size_t i = 0; i < g.n; i++)
+        if (g.jobs[i].state != J_DONE || g.jobs[i].easy || g.jobs[i].fd >= 0)
+            job_close(&g, &g.jobs[i], false);
+    if (g.rc == HF_OK)
+        report(&g, true);
+    curl_multi_cleanup(g.multi);
+    free(g.jobs);
+    return g.rc;
+}
