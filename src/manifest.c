@@ -16,6 +16,7 @@
 void hf_manifest_free(hf_manifest *m) {
     free(m->repo_id);
     free(m->revision);
+    free(m->commit_date);
     free(m->endpoint);
     free(m->tool_name);
     free(m->tool_version);
@@ -98,6 +99,7 @@ hf_code hf_manifest_parse(const char *json, size_t len, hf_manifest *m, hf_error
         m->repo_id = strdup(json_string_value(id));
         memcpy(m->commit, json_string_value(commit), 41);
         m->revision = opt_string(root, "revision");
+        m->commit_date = opt_string(root, "commit_date");
         m->endpoint = opt_string(root, "endpoint");
         m->fetched_at = opt_string(root, "fetched_at");
         json_t *tool = json_object_get(root, "tool");
@@ -158,9 +160,10 @@ json_t *hf_manifest_json(const hf_manifest *m) {
     }
     if (!files)
         return NULL;
-    return json_pack("{s:s, s:s, s:s?, s:s, s:s?, s:o, s:{s:s?, s:s?}, s:s?}", "repo_id",
+    return json_pack("{s:s, s:s, s:s?, s:s, s:s?, s:s?, s:o, s:{s:s?, s:s?}, s:s?}", "repo_id",
                      m->repo_id, "repo_type", hf_repo_type_name(m->repo_type), "revision",
-                     m->revision, "commit", m->commit, "endpoint", m->endpoint, "files", files,
+                     m->revision, "commit", m->commit, "commit_date", m->commit_date, "endpoint",
+                     m->endpoint, "files", files,
                      "tool", "name", m->tool_name, "version", m->tool_version, "fetched_at",
                      m->fetched_at);
 }

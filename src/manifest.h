@@ -14,6 +14,7 @@ typedef struct {
     hf_repo_type repo_type;
     char *revision;
     char commit[41];
+    char *commit_date; /* ISO 8601, the commit's date on the Hub (lastModified); may be NULL */
     char *endpoint;
     hf_entries files; /* sorted by path; sha256 set for every file, LFS or not */
     char *tool_name;
@@ -27,8 +28,8 @@ typedef struct {
 hf_code hf_manifest_parse(const char *json, size_t len, hf_manifest *m, hf_error *err);
 hf_code hf_manifest_read(const char *path, hf_manifest *m, hf_error *err);
 
-/* The JSON object, keys in a fixed order: repo_id, repo_type, revision, commit, endpoint,
- * files [{path, size, lfs, sha256, git_oid, url}], tool {name, version}, fetched_at. The url
+/* The JSON object, keys in a fixed order: repo_id, repo_type, revision, commit, commit_date,
+ * endpoint, files [{path, size, lfs, sha256, git_oid, url}], tool {name, version}, fetched_at. The url
  * is the resolve URL at the commit (never carrying a token). */
 json_t *hf_manifest_json(const hf_manifest *m);
 

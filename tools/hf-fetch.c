@@ -154,10 +154,11 @@ static hf_code parse(int argc, char **argv, options *o, bool *exit_now, hf_error
 
 /* The files to fetch and the commit, from the Hub (or the lock manifest). */
 static hf_code plan_online(options *o, hf_client *client, const hf_manifest *lock,
-                           char commit[41], hf_entries *plan, hf_error *err) {
+                           char commit[41], char **commit_date, hf_entries *plan, hf_error *err) {
     hf_cli *cli = &o->cli;
     if (lock) {
         memcpy(commit, lock->commit, 41);
+        *commit_date = lock->commit_date ? strdup(lock->commit_date) : NULL;
         for (size_t i = 0; i < lock->files.n; i++)
             if (!hf_entries_push(plan, &lock->files.v[i]))
                 return hf_fail(err, HF_EOTHER, "out of memory");
@@ -169,6 +170,7 @@ static hf_code plan_online(options *o, hf_client *client, const hf_manifest *loc
     if (rc != HF_OK)
         return rc;
     memcpy(commit, info.commit, 41);
+    *commit_date = info.last_modified ? strdup(info.last_modified) : NULL;
     hf_repo_info_free(&info);
     hf_cli_say(cli, "%s@%s resolved to commit %s", cli->repo.id, cli->revision, commit);
     hf_entries all = {0};
@@ -230,12 +232,14 @@ static hf_code verify_offline(const hf_store *store, hf_entries *plan, hf_error 
 }
 
 static hf_code write_outputs(options *o, const hf_store *store, const char *commit,
-                             const char *revision, hf_entries *plan, hf_error *err) {
+                             const char *commit_date, const char *revision, hf_entries *plan,
+                             hf_error *err) {
     char now[21];
     hf_utc_now(now);
     hf_manifest m = {.repo_id = (char *)o->cli.repo.id,
                      .repo_type = o->cli.repo.type,
                      .revision = (char *)revision,
+                     .commit_date = (char *)commit_date,
                      .endpoint = o->cli.endpoint,
                      .files = *plan,
                      .tool_name = "hf-fetch",
@@ -274,6 +278,7 @@ static hf_code run(options *o, hf_error *err) {
     hf_store store = {0};
     hf_entries plan = {0};
     char commit[41] = "";
+    char *commit_date = NULL;
     const char *revision = locked && lock.revision ? lock.revision : cli->revision;
     char *cache = NULL;
     const char *root = o->local_dir;
@@ -282,6 +287,8 @@ static hf_code run(options *o, hf_error *err) {
     hf_store_kind kind = o->local_dir ? HF_STORE_DIR : HF_STORE_CACHE;
 
     if (o->offline) {
+        if (locked && lock.commit_date)
+            commit_date = strdup(lock.commit_date);
         if (locked)
             memcpy(commit, lock.commit, 41);
         else if (kind == HF_STORE_CACHE)
@@ -302,7 +309,7 @@ static hf_code run(options *o, hf_error *err) {
     } else {
         rc = hf_cli_client(cli, &client, err);
         if (rc == HF_OK)
-            rc = plan_online(o, client, locked ? &lock : NULL, commit, &plan, err);
+            rc = plan_online(o, client, locked ? &lock : NULL, commit, &commit_date, &plan, err);
         if (rc == HF_OK)
             rc = hf_store_open(&store, kind, root, &cli->repo, commit, err);
     }
@@ -328,11 +335,12 @@ static hf_code run(options *o, hf_error *err) {
             rc = hf_store_write_ref(&store, cli->revision, err);
     }
     if (rc == HF_OK && !o->dry_run)
-        rc = write_outputs(o, &store, commit, revision, &plan, err);
+        rc = write_outputs(o, &store, commit, commit_date, revision, &plan, err);
     hf_entries_free(&plan);
     hf_store_close(&store);
     hf_client_free(client);
     free(cache);
+    free(commit_date);
     if (locked)
         hf_manifest_free(&lock);
     return rc;

@@ -56,8 +56,9 @@ def test_full_repository_local_dir(ctx):
     check_folder(out, files)
     commit = ctx.hub.commit_of(TINY, "main")
     m = json.load(open(ctx.path("m.json")))
-    assert list(m) == ["repo_id", "repo_type", "revision", "commit", "endpoint", "files",
-                       "tool", "fetched_at"], list(m)
+    assert list(m) == ["repo_id", "repo_type", "revision", "commit", "commit_date", "endpoint",
+                       "files", "tool", "fetched_at"], list(m)
+    assert m["commit_date"].startswith("20"), m["commit_date"]
     assert m["commit"] == commit and m["revision"] == "main" and m["repo_id"] == TINY
     assert m["tool"]["name"] == "hf-fetch" and m["fetched_at"].endswith("Z")
     assert [f["path"] for f in m["files"]] == sorted(files, key=lambda p: p.encode())
