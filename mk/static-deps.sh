@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2034 # RECIPE_REV is read only through the hash
 # Builds the libraries of the fully static (musl) binaries from pinned Debian
 # source packages into a cache prefix, and nothing when that prefix is already
 # complete (so `make static` can call it every time).
@@ -94,7 +95,7 @@ apt_updated=0
 apt_update() {
   [ $apt_updated -eq 1 ] && return 0
   say "apt-get update"
-  apt-get update -qq >/dev/null || apt-get update
+  apt-get update -qq >/dev/null 2>&1 || apt-get update
   apt_updated=1
 }
 
@@ -108,7 +109,11 @@ ensure_tools() {
   say "installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt_update
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  local log
+  log=$(mktemp)
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >"$log" 2>&1 ||
+    { cat "$log" >&2; rm -f "$log"; die "apt-get install ${missing[*]} failed"; }
+  rm -f "$log"
 }
 
 # Adds deb-src entries mirroring the Debian deb entries, when there are none.
@@ -218,7 +223,7 @@ unpack() {
     mkdir -p "$WORK/$pkg"
     tar -xf "$DL/$tarball" -C "$WORK/$pkg" --strip-components=1
   else
-    dpkg-source --no-check -x "$DL/${pkg}_${ver}.dsc" "$WORK/$pkg" >"$LOGS/$pkg.unpack.log" 2>&1 ||
+    dpkg-source --no-check --no-copy -x "$DL/${pkg}_${ver}.dsc" "$WORK/$pkg" >"$LOGS/$pkg.unpack.log" 2>&1 ||
       { cat "$LOGS/$pkg.unpack.log" >&2; die "dpkg-source failed for $pin"; }
   fi
 }

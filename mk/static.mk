@@ -1,0 +1,66 @@
+# Fully static (musl) binaries, the ones a Tool Shed repository carries.
+#   make static-deps   build the pinned libraries (mk/static-deps.sh, once:
+#                      again only when its PINNED section or the compiler changes)
+#   make static        build/static/hf-*: musl, -static, stripped
+#   make check-static  each is statically linked and under 6 MiB, and runs in
+#                      an empty chroot (tests/static/)
+#   make static-clean  remove build/static (not the library cache)
+# The libraries live in build/static-deps/<hash>/ ("current" links to the one
+# in use); STATIC_DEPS_DIR (absolute) moves that cache out of the work tree.
+.PHONY: static static-deps static-bins check-static static-clean
+
+STATIC_DEPS_DIR ?= $(CURDIR)/build/static-deps
+export STATIC_DEPS_DIR
+STATIC_OUT    := build/static
+STATIC_PREFIX := $(STATIC_DEPS_DIR)/current
+STATIC_STAMP  := $(STATIC_PREFIX)/.complete
+STATIC_CC     := musl-gcc
+STATIC_PKGS   := libcurl libarchive yaml-0.1 jansson libcrypto
+STATIC_MAX    := 6291456
+
+# pkg-config reads the prefix's .pc files and never the host's. Recursive (=):
+# expanded only in the recipes, after static-deps has built the prefix.
+STATIC_PKGCONF = PKG_CONFIG_LIBDIR=$(STATIC_PREFIX)/lib/pkgconfig PKG_CONFIG_PATH= \
+                 PKG_CONFIG_SYSROOT_DIR= pkg-config --static
+STATIC_CFLAGS  = -std=c11 -D_GNU_SOURCE -Os -ffunction-sections -fdata-sections \
+                 $(WARN) -DHF_VERSION='"$(VERSION)"' -Isrc \
+                 $(shell $(STATIC_PKGCONF) --cflags $(STATIC_PKGS))
+STATIC_LDFLAGS = -static -Wl,--gc-sections -s
+STATIC_LIBS    = $(shell $(STATIC_PKGCONF) --libs $(STATIC_PKGS))
+
+STATIC_LIB_OBJ := $(LIB_SRC:src/%.c=$(STATIC_OUT)/obj/%.o)
+STATIC_LIB     := $(STATIC_OUT)/libhf.a
+STATIC_BINS    := $(TOOLS:%=$(STATIC_OUT)/%)
+
+CI_EXTRA += check-static
+
+static-deps:
+	@mk/static-deps.sh >/dev/null
+
+# A second make so that the rules below see the prefix static-deps just made.
+static: static-deps
+	@$(MAKE) --no-print-directory static-bins
+
+static-bins: $(STATIC_BINS)
+
+$(STATIC_STAMP):
+	@mk/static-deps.sh >/dev/null
+
+$(STATIC_OUT)/obj/%.o: src/%.c $(wildcard src/*.h) $(STATIC_STAMP)
+	@mkdir -p $(@D)
+	$(STATIC_CC) $(STATIC_CFLAGS) -c $< -o $@
+
+$(STATIC_LIB): $(STATIC_LIB_OBJ)
+	@mkdir -p $(@D)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(STATIC_OUT)/hf-%: tools/hf-%.c $(STATIC_LIB) $(wildcard src/*.h) $(STATIC_STAMP)
+	@mkdir -p $(@D)
+	$(STATIC_CC) $(STATIC_CFLAGS) $< $(STATIC_LIB) -o $@ $(STATIC_LDFLAGS) $(STATIC_LIBS)
+
+check-static: static
+	@tests/static/check.sh --version '$(VERSION)' --max-bytes $(STATIC_MAX) $(STATIC_BINS)
+
+static-clean:
+	rm -rf $(STATIC_OUT)

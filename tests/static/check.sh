@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# `make check-static`: every static binary is statically linked (file, ldd),
+# under the size limit, and hf-list runs in an empty chroot.
+#   check.sh --version VERSION --max-bytes N BINARY...
+set -uo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+version=
+max=6291456
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --version) version=$2; shift 2 ;;
+    --max-bytes) max=$2; shift 2 ;;
+    *) break ;;
+  esac
+done
+
+passed=0
+failed=0
+ok() { passed=$((passed + 1)); echo "ok   $*"; }
+bad() { failed=$((failed + 1)); echo "FAIL $*"; }
+
+if [ $# -eq 0 ]; then
+  bad "no static binaries were built (no tools/hf-*.c?)"
+fi
+
+for b in "$@"; do
+  n=$(basename "$b")
+  if [ ! -x "$b" ]; then bad "$n: not built"; continue; fi
+  f=$(file -b "$b")
+  case "$f" in
+    *"statically linked"*) ok "$n: file: statically linked" ;;
+    *) bad "$n: file says: $f" ;;
+  esac
+  l=$(ldd "$b" 2>&1)
+  case "$l" in
+    *"not a dynamic executable"*) ok "$n: ldd: not a dynamic executable" ;;
+    *) bad "$n: ldd says: $l" ;;
+  esac
+  size=$(stat -c %s "$b")
+  if [ "$size" -lt "$max" ]; then
+    ok "$n: $size bytes (< $max)"
+  else
+    bad "$n: $size bytes, over the $max limit"
+  fi
+done
+
+# Smoke test: hf-list --version in an empty chroot (no libc, no openssl.cnf
+# but a poisoned one, no environment).
+list=
+for b in "$@"; do [ "$(basename "$b")" = hf-list ] && list=$b; done
+if [ -z "$list" ]; then
+  bad "hf-list: not among the static binaries"
+elif [ -x "$list" ]; then
+  trace=$(mktemp)
+  strace_opt=()
+  command -v strace >/dev/null && strace_opt=(--strace "$trace")
+  out=$("$here/chroot-run.sh" "${strace_opt[@]}" "$list" --version 2>&1)
+  rc=$?
+  if [ $rc -eq 0 ] && { [ -z "$version" ] || grep -qF -- "$version" <<<"$out"; }; then
+    ok "hf-list --version in an empty chroot: $(head -n1 <<<"$out")"
+  else
+    bad "hf-list --version in an empty chroot: exit $rc, output: $out"
+  fi
+  if [ ${#strace_opt[@]} -gt 0 ]; then
+    if ! grep -q 'execve("/bin/hf-list"' "$trace"; then
+      bad "strace did not see hf-list start"
+    elif grep -q 'openssl\.cnf' "$trace"; then
+      bad "hf-list opened openssl.cnf: $(grep 'openssl\.cnf' "$trace" | head -n1)"
+    else
+      ok "hf-list did not open openssl.cnf"
+    fi
+  fi
+  rm -f "$trace"
+fi
+
+echo "check-static: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
