@@ -1,0 +1,328 @@
+/* Direct mode: listing, spooling the regular files, streaming the LFS files. */
+#include "bundle_hub.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "api.h"
+#include "bundle_stream.h"
+#include "hash.h"
+#include "url.h"
+
+#define MAX_README (16ll << 20)
+
+/* Where the regular files wait: memory up to HF_BUNDLE_SPOOL_MEM bytes, then an unlinked
+ * temporary file next to the output. */
+typedef struct {
+    bool in_mem;
+    long long off;
+} spool_item;
+
+typedef struct {
+    char *mem;
+    size_t len, cap;
+    int fd;
+    long long fd_len;
+    const char *near; /* the output path, whose folder takes the temporary file */
+    spool_item cur;
+} spool;
+
+static hf_code spool_file(spool *s, hf_error *err) {
+    size_t cap = strlen(s->near) + 32;
+    char *tmp = malloc(cap);
+    if (!tmp)
+        return hf_fail(err, HF_EOTHER, "out of memory");
+    snprintf(tmp, cap, "%s.spool-XXXXXX", s->near);
+    s->fd = mkstemp(tmp);
+    hf_code rc = HF_OK;
+    if (s->fd < 0)
+        rc = hf_fail(err, HF_EIO, "cannot create %s: %s", tmp, strerror(errno));
+    else
+        unlink(tmp); /* gone when closed, whatever happens */
+    free(tmp);
+    return rc;
+}
+
+/* Starts an item of `size` bytes. */
+static hf_code spool_begin(spool *s, long long size, hf_error *err) {
+    if ((long long)s->len + size <= HF_BUNDLE_SPOOL_MEM) {
+        if (s->len + (size_t)size > s->cap) {
+            size_t cap = s->cap ? s->cap : 1 << 16;
+            while (cap < s->len + (size_t)size)
+                cap *= 2;
+            char *grown = realloc(s->mem, cap);
+            if (!grown)
+                return hf_fail(err, HF_EOTHER, "out of memory");
+            s->mem = grown;
+            s->cap = cap;
+        }
+        s->cur = (spool_item){true, (long long)s->len};
+        return HF_OK;
+    }
+    if (s->fd < 0) {
+        hf_code rc = spool_file(s, err);
+        if (rc != HF_OK)
+            return rc;
+    }
+    s->cur = (spool_item){false, s->fd_len};
+    return HF_OK;
+}
+
+static hf_code spool_sink(void *ctx, const void *data, size_t len, hf_error *err) {
+    spool *s = ctx;
+    if (s->cur.in_mem) {
+        memcpy(s->mem + s->len, data, len); /* room was made by spool_begin */
+        s->len += len;
+        return HF_OK;
+    }
+    const char *p = data;
+    while (len > 0) {
+        ssize_t n = pwrite(s->fd, p, len, (off_t)s->fd_len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return hf_fail(err, HF_EIO, "cannot write the spool file: %s", strerror(errno));
+        p += n;
+        len -= (size_t)n;
+        s->fd_len += n;
+    }
+    return HF_OK;
+}
+
+/* Undoes the current item (before a retry from zero, or after a failure). */
+static void spool_drop(spool *s) {
+    if (s->cur.in_mem)
+        s->len = (size_t)s->cur.off;
+    else
+        s->fd_len = s->cur.off;
+}
+
+/* Copies an item into the archive's current entry. */
+static hf_code spool_copy(spool *s, const spool_item *it, long long size, hf_archive_writer *w,
+                          hf_error *err) {
+    if (it->in_mem)
+        return size ? hf_archive_write(w, s->mem + it->off, (size_t)size, err) : HF_OK;
+    char buf[1 << 16];
+    long long done = 0;
+    while (done < size) {
+        size_t want = size - done < (long long)sizeof buf ? (size_t)(size - done) : sizeof buf;
+        ssize_t n = pread(s->fd, buf, want, (off_t)(it->off + done));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return hf_fail(err, HF_EIO, "cannot read the spool file: %s",
+                           n < 0 ? strerror(errno) : "too short");
+        hf_code rc = hf_archive_write(w, buf, (size_t)n, err);
+        if (rc != HF_OK)
+            return rc;
+        done += n;
+    }
+    return HF_OK;
+}
+
+/* An item's bytes in memory (copied when spooled to the file); caller frees. */
+static char *spool_bytes(spool *s, const spool_item *it, long long size) {
+    char *p = malloc((size_t)size + 1);
+    if (!p)
+        return NULL;
+    if (it->in_mem) {
+        memcpy(p, s->mem + it->off, (size_t)size);
+    } else if (pread(s->fd, p, (size_t)size, (off_t)it->off) != (ssize_t)size) {
+        free(p);
+        return NULL;
+    }
+    p[size] = '\0';
+    return p;
+}
+
+static hf_code archive_sink(void *ctx, const void *data, size_t len, hf_error *err) {
+    return hf_archive_write(ctx, data, len, err);
+}
+
+/* Fetches one file into sink, checked: LFS content against the listing's sha256, regular
+ * content against its git blob id; sha256 receives the content's sha256. */
+static hf_code fetch(hf_client *c, CURL *easy, const hf_repo *repo, const char *commit,
+                     const char *revision, const hf_entry *e, hf_stream_sink sink, void *ctx,
+                     char sha256[65], hf_error *err) {
+    char *url = hf_url_resolve(hf_client_endpoint(c), repo, commit, e->path);
+    hf_hasher *h = hf_hasher_new(e->size);
+    hf_req_ctx rctx = {repo->id, revision, e->path, false};
+    hf_code rc = url && h ? hf_stream_get(c, easy, url, e->size, &rctx, h, sink, ctx, err)
+                          : hf_fail(err, HF_EOTHER, "out of memory");
+    char oid[41];
+    if (rc == HF_OK && !hf_hasher_final(h, sha256, oid))
+        rc = hf_fail(err, HF_EINTEGRITY, "%s: %lld bytes instead of %lld", e->path,
+                     hf_hasher_seen(h), e->size);
+    if (rc == HF_OK && e->lfs && strcmp(sha256, e->sha256) != 0)
+        rc = hf_fail(err, HF_EINTEGRITY,
+                     "%s: the content's sha256 is %s, the listing says %s: refused", e->path,
+                     sha256, e->sha256);
+    if (rc == HF_OK && !e->lfs && strcmp(oid, e->git_oid) != 0)
+        rc = hf_fail(err, HF_EINTEGRITY,
+                     "%s: the content's git blob id is %s, the listing says %s: refused", e->path,
+                     oid, e->git_oid);
+    hf_hasher_free(h);
+    free(url);
+    return rc;
+}
+
+/* The manifest's text: hf_manifest_json, with commit_date when known, and a final newline. */
+static char *manifest_text(const hf_manifest *m, bool date_known, long long date) {
+    json_t *o = hf_manifest_json(m);
+    if (!o)
+        return NULL;
+    if (date_known && !json_is_string(json_object_get(o, "commit_date"))) {
+        char d[32];
+        hf_bundle_format_time(date, d);
+        json_object_set_new(o, "commit_date", json_string(d));
+    }
+    char *text = json_dumps(o, JSON_INDENT(2));
+    json_decref(o);
+    if (!text)
+        return NULL;
+    size_t n = strlen(text);
+    char *full = realloc(text, n + 2);
+    if (!full) {
+        free(text);
+        return NULL;
+    }
+    full[n] = '\n';
+    full[n + 1] = '\0';
+    return full;
+}
+
+hf_code hf_bundle_hub(hf_client *c, const hf_repo *repo, const char *revision,
+                      const hf_filter *filter, const char *output, const hf_bundle_opts *o,
+                      hf_bundle_result *res, hf_error *err) {
+    memset(res, 0, sizeof *res);
+    hf_repo_info info = {0};
+    hf_entries all = {0};
+    hf_manifest m = {0};
+    spool sp = {.fd = -1, .near = output};
+    spool_item *items = NULL;
+    char *text = NULL;
+    json_t *card = NULL;
+    hf_archive_writer *w = NULL;
+    CURL *easy = curl_easy_init();
+    hf_code rc = easy ? HF_OK : hf_fail(err, HF_EOTHER, "cannot initialise libcurl");
+
+    if (rc == HF_OK)
+        rc = hf_api_repo_info(c, repo, revision, &info, err);
+    if (rc == HF_OK) {
+        hf_log(&o->log, HF_LOG_INFO, "%s@%s resolved to commit %s", repo->id, revision,
+               info.commit);
+        rc = hf_api_tree(c, repo, info.commit, revision, NULL, true, &all, err);
+    }
+    for (size_t i = 0; rc == HF_OK && i < all.n; i++) {
+        if (all.v[i].is_dir || !hf_filter_match(filter, all.v[i].path))
+            continue;
+        if (!hf_entries_push(&m.files, &all.v[i]))
+            rc = hf_fail(err, HF_EOTHER, "out of memory");
+    }
+    if (rc == HF_OK)
+        rc = hf_entries_sort(&m.files, err);
+    if (rc == HF_OK && m.files.n == 0)
+        rc = hf_fail(err, HF_ENOTFOUND, "no file of %s at %s matches the patterns", repo->id,
+                     revision);
+    if (rc == HF_OK) {
+        m.repo_id = strdup(repo->id);
+        m.repo_type = repo->type;
+        m.revision = strdup(revision);
+        memcpy(m.commit, info.commit, 41);
+        m.endpoint = strdup(hf_client_endpoint(c));
+        m.tool_name = strdup("hf-bundle");
+        m.tool_version = strdup(HF_VERSION);
+        items = calloc(m.files.n, sizeof *items);
+        if (!m.repo_id || !m.revision || !m.endpoint || !m.tool_name || !m.tool_version || !items)
+            rc = hf_fail(err, HF_EOTHER, "out of memory");
+    }
+    if (rc == HF_OK)
+        rc = hf_bundle_check_names(&m, o->ro_crate, err);
+    if (rc == HF_OK)
+        rc = hf_bundle_prefix(&m, o->prefix, &res->prefix, err);
+    if (rc == HF_OK) {
+        memcpy(res->commit, m.commit, 41);
+        res->files = m.files.n;
+        res->date_known = true;
+        if (o->mtime >= 0)
+            res->mtime = o->mtime;
+        else if (!hf_bundle_parse_time(info.last_modified, &res->mtime)) {
+            res->mtime = 0;
+            res->date_known = false;
+        }
+    }
+
+    /* the regular files first: their sha256 goes into the manifest */
+    for (size_t i = 0; rc == HF_OK && i < m.files.n; i++) {
+        hf_entry *e = &m.files.v[i];
+        res->bytes += e->size;
+        if (e->lfs)
+            continue;
+        if ((rc = spool_begin(&sp, e->size, err)) != HF_OK)
+            break;
+        items[i] = sp.cur;
+        hf_log(&o->log, HF_LOG_DEBUG, "fetching %s (%lld bytes)", e->path, e->size);
+        rc = fetch(c, easy, repo, m.commit, revision, e, spool_sink, &sp, e->sha256, err);
+        if (rc != HF_OK)
+            spool_drop(&sp);
+    }
+    if (rc == HF_OK && !(text = manifest_text(&m, res->date_known, res->mtime)))
+        rc = hf_fail(err, HF_EOTHER, "out of memory");
+    if (rc == HF_OK && o->ro_crate) {
+        const hf_entry *readme = hf_entries_find(&m.files, "README.md");
+        if (readme && !readme->lfs && readme->size <= MAX_README) {
+            size_t i = (size_t)(readme - m.files.v);
+            char *bytes = spool_bytes(&sp, &items[i], readme->size);
+            if (bytes)
+                card = hf_bundle_card(bytes, (size_t)readme->size, &o->log);
+            free(bytes);
+        }
+    }
+    if (rc == HF_OK) {
+        hf_archive_opts ao = {o->format, o->level, o->threads, res->mtime};
+        rc = hf_archive_create(output, &ao, &w, err);
+    }
+    if (rc == HF_OK)
+        rc = hf_bundle_write_head(w, res->prefix, &m, text, strlen(text), o->ro_crate, card,
+                                  res->date_known ? res->mtime : -1, err);
+    for (size_t i = 0; rc == HF_OK && i < m.files.n; i++) {
+        const hf_entry *e = &m.files.v[i];
+        char *name = hf_bundle_entry_name(res->prefix, e->path);
+        rc = name ? hf_archive_begin_file(w, name, e->size, err)
+                  : hf_fail(err, HF_EOTHER, "out of memory");
+        free(name);
+        if (rc != HF_OK)
+            break;
+        if (e->lfs) {
+            char sha[65];
+            hf_log(&o->log, HF_LOG_DEBUG, "streaming %s (%lld bytes)", e->path, e->size);
+            rc = fetch(c, easy, repo, m.commit, revision, e, archive_sink, w, sha, err);
+        } else {
+            rc = spool_copy(&sp, &items[i], e->size, w, err);
+        }
+        if (rc == HF_OK)
+            rc = hf_archive_end_file(w, err);
+    }
+    if (rc == HF_OK) {
+        rc = hf_archive_commit(w, err);
+        w = NULL;
+    }
+    hf_archive_abort(w);
+    if (sp.fd >= 0)
+        close(sp.fd);
+    free(sp.mem);
+    free(items);
+    free(text);
+    json_decref(card);
+    hf_manifest_free(&m);
+    hf_entries_free(&all);
+    hf_repo_info_free(&info);
+    if (easy)
+        curl_easy_cleanup(easy);
+    if (rc != HF_OK)
+        hf_bundle_result_free(res);
+    return rc;
+}
