@@ -1,0 +1,288 @@
+#!/usr/bin/python3
+"""Self-tests of the Galaxy tool test runner (gxrun.py and its modules).
+
+Checks the pieces against what Galaxy does (macro expansion, sanitizers,
+validators, assertions, diff counting, command cleaning) and runs the runner
+on two small tools: selftest/good (every test must pass, including tests that
+expect a failing assertion) and selftest/bad (tests the runner cannot
+interpret: each must be reported as a failure, never skipped).
+Prints one line per check and "N passed, N failed"; exits 1 on any failure.
+"""
+
+import io
+import os
+import subprocess
+import sys
+import tarfile
+import tempfile
+import traceback
+import xml.etree.ElementTree as ET
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+REPO = os.path.dirname(os.path.dirname(HERE))
+
+from gxtool import Sanitizer, Tool, ToolError, expand_macros, sanitize_default  # noqa: E402
+from gxparams import SubmissionError, clean_command, fill_template, validate_state  # noqa: E402
+from gxverify import files_diff, parse_bytesize, verify_assertions  # noqa: E402
+
+CHECKS = []
+
+
+def check(fn):
+    CHECKS.append(fn)
+    return fn
+
+
+def raises(exc, fn, *args):
+    try:
+        fn(*args)
+    except exc:
+        return True
+    return False
+
+
+def xml(text):
+    return ET.fromstring(text)
+
+
+def write(dir_, name, text):
+    path = os.path.join(dir_, name)
+    with open(path, "w") as fh:
+        fh.write(text)
+    return path
+
+
+# ---------------------------------------------------------------- macros
+
+@check
+def macros_nested_tokens_yields():
+    with tempfile.TemporaryDirectory() as d:
+        write(d, "m.xml", """<macros>
+            <token name="@A@">alpha</token>
+            <token name="@AB@">@A@-beta</token>
+            <import>m2.xml</import>
+            <xml name="wrap" tokens="what" token_extra="dflt">
+                <section name="s_@WHAT@" title="@EXTRA@ @AB@"><expand macro="leaf"/><yield/></section>
+            </xml>
+        </macros>""")
+        write(d, "m2.xml", """<macros>
+            <xml name="leaf"><param name="leaf" type="text" value="@A@"/></xml>
+            <xml name="named"><a><yield name="first"/></a><b><yield/></b></xml>
+        </macros>""")
+        path = write(d, "t.xml", """<tool id="t" version="@AB@"><macros><import>m.xml</import></macros>
+            <inputs><expand macro="wrap" what="one"><param name="inner" type="text"/></expand>
+            <expand macro="wrap" what="two" extra="given"/></inputs>
+            <x><expand macro="named"><token name="first"><f/></token><g/></expand></x></tool>""")
+        tree, paths = expand_macros(path)
+        root = tree.getroot()
+        assert root.get("version") == "alpha-beta", root.get("version")
+        s1, s2 = root.findall("inputs/section")
+        assert s1.get("name") == "s_one" and s1.get("title") == "dflt alpha-beta", s1.attrib
+        assert s2.get("title") == "given alpha-beta", s2.attrib
+        assert [p.get("name") for p in s1.findall("param")] == ["leaf", "inner"]
+        assert s1.find("param").get("value") == "alpha"
+        assert root.find("x/a/f") is not None and root.find("x/b/g") is not None
+        assert root.find("x/a/g") is None and root.find(".//expand") is None
+        assert len(paths) == 2
+
+
+@check
+def macros_errors():
+    with tempfile.TemporaryDirectory() as d:
+        t1 = write(d, "t1.xml", '<tool><macros><xml name="a"><expand macro="b"/></xml>'
+                               '<xml name="b"><expand macro="a"/></xml></macros><expand macro="a"/></tool>')
+        assert raises(ToolError, expand_macros, t1), "a cycle must be refused"
+        t2 = write(d, "t2.xml", '<tool><macros><xml name="a" tokens="x"><p v="@X@"/></xml></macros>'
+                               '<expand macro="a"/></tool>')
+        assert raises(ToolError, expand_macros, t2), "a missing macro parameter must be refused"
+        t3 = write(d, "t3.xml", '<tool><macros/><expand macro="nope"/></tool>')
+        assert raises(ToolError, expand_macros, t3), "an unknown macro must be refused"
+
+
+# ---------------------------------------------------------------- sanitizing and validation
+
+@check
+def sanitize_default_like_galaxy():
+    assert sanitize_default("a'b\"c[d]{e}@f#g<h>i\tj\nk") == \
+        "a__sq__b__dq__c__ob__d__cb____oc__e__cc____at__f__pd__g__lt__h__gt__i__tc__j__cn__k"
+    assert sanitize_default("*.json ;$(rm -rf)|`x`&é") == "*.json XX(rm -rf)XXxXXX"
+
+
+@check
+def sanitizer_declared_starts_empty():
+    # A declared sanitizer with <valid> only maps nothing (Galaxy's ToolParameterSanitizer).
+    s = Sanitizer.from_element(xml('<sanitizer><valid initial="string.digits"/></sanitizer>'))
+    assert s("a1'2") == "X1X2", s("a1'2")
+    s = Sanitizer.from_element(xml('<sanitizer><valid initial="none"><add preset="string.printable"/>'
+                                   '<remove value="&quot;"/></valid><mapping initial="none">'
+                                   '<add source="&quot;" target="\\&quot;"/></mapping></sanitizer>'))
+    assert s('a"b$c') == 'a\\"b$c', s('a"b$c')
+
+
+@check
+def sanitizer_of_the_pattern_inputs():
+    tool = Tool(os.path.join(REPO, "tool_xml", "hf_fetch.xml"))
+    pattern = tool.input_by_name("include").children[0]
+    for glob in ("*.json", "[ab]*", "sub dir/", "weights/part-0000?.bin", "odd/hash#name.txt", "100%.txt",
+                 "a+b=c&d", "{x,y}", "$HOME", "`id`", '"q"', "x\\y"):
+        assert pattern.sanitizer(glob) == glob, (glob, pattern.sanitizer(glob))
+    assert pattern.sanitizer("it's") == "its"
+
+
+@check
+def repo_id_validators():
+    tool = Tool(os.path.join(REPO, "tool_xml", "hf_list.xml"))
+
+    def ok(repo_id, revision="main"):
+        state = {p.name: p.default() for p in tool.inputs}
+        state.update(repo_id=repo_id, revision=revision)
+        try:
+            validate_state(tool.inputs, state)
+            return True
+        except SubmissionError:
+            return False
+    good = ["acme/tiny-model", "gpt2", "google-bert/bert-base-uncased", "a/b", "A_b.c-d/x_y.z", "a" * 96,
+            "org/" + "n" * 96]
+    bad = ["", "acme/--x", "a--b", "a..b/c", "-a/b", "a/b.", ".a", "a/-b", "a/b/c", "a b", "a/" + "n" * 97,
+           "a/b.git", "acme/tiny'model", "acme/é"]
+    for g in good:
+        assert ok(g), f"refused a good id {g!r}"
+    for b in bad:
+        assert not ok(b), f"accepted a bad id {b!r}"
+    assert ok("acme/x", "refs/pr/1") and ok("acme/x", "v1.0") and ok("acme/x", "a" * 40)
+    assert not ok("acme/x", "a..b") and not ok("acme/x", "main branch") and not ok("acme/x", "")
+
+
+# ---------------------------------------------------------------- Cheetah and the command
+
+@check
+def command_lines_are_joined_with_spaces():
+    # Galaxy strips each line and joins them with spaces: a trailing backslash becomes "\ ".
+    cmd = clean_command(fill_template("echo a \\\n   --x\n  #if $v:\n  b\n  #end if\n", {"v": True}))
+    assert cmd == "echo a \\ --x b", repr(cmd)
+    out = subprocess.run(["bash", "-c", "printf '[%s]' " + cmd[5:]], capture_output=True, text=True).stdout
+    assert out == "[a][ --x][b]", out
+
+
+@check
+def galaxy_slots_escaped():
+    assert fill_template("-t \\${GALAXY_SLOTS:-1} \\$HOME", {}) == "-t ${GALAXY_SLOTS:-1} $HOME"
+
+
+# ---------------------------------------------------------------- assertions
+
+def must_fail(data, snippet):
+    try:
+        verify_assertions(data, list(xml(f"<a>{snippet}</a>")))
+    except AssertionError:
+        return
+    raise AssertionError(f"{snippet} passed on {data!r}")
+
+
+def must_pass(data, snippet):
+    verify_assertions(data, list(xml(f"<a>{snippet}</a>")))
+
+
+@check
+def assertions_semantics():
+    data = b"alpha\nbeta\nalpha beta\n"
+    must_pass(data, '<has_text text="alpha" n="2"/>')
+    must_fail(data, '<has_text text="alpha" n="3"/>')
+    must_pass(data, '<has_text text="alpha" n="3" delta="1"/>')
+    must_fail(data, '<has_text text="gamma"/>')
+    must_pass(data, '<has_text text="gamma" negate="true"/>')
+    must_pass(data, '<has_line line="beta"/>')
+    must_fail(data, '<has_line line="bet"/>')
+    must_pass(data, '<has_line_matching expression="al.*a" n="2"/>')
+    must_fail(data, '<has_line_matching expression="al.*a" n="1"/>')
+    must_fail(b'{"a": {}}\n', '<has_text text="{x}" n="1"/>')
+    must_pass(data, '<has_text_matching expression="a\\w+a" min="2"/>')
+    must_fail(data, '<has_text_matching expression="^beta$"/>')
+    must_pass(data, '<has_n_lines n="3"/>')
+    must_fail(data, '<has_n_lines n="4"/>')
+    must_pass(data, '<has_n_lines min="1" max="3"/>')
+    must_fail(data, '<not_has_text text="beta"/>')
+    must_pass(data, '<has_size value="22"/>')
+    must_pass(data, '<has_size size="20" delta="2"/>')
+    must_fail(data, '<has_size min="1k"/>')
+    assert parse_bytesize("1k") == 1000 and parse_bytesize("1Ki") == 1024 and parse_bytesize("3") == 3
+    assert raises(ToolError, verify_assertions, data, list(xml('<a><has_json_property_with_text/></a>')))
+
+
+@check
+def archive_assertions():
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        for name, content in (("top/a.txt", b"hello\n"), ("top/sub/b.json", b"{}")):
+            info = tarfile.TarInfo(name)
+            info.size = len(content)
+            tar.addfile(info, io.BytesIO(content))
+    data = buf.getvalue()
+    must_pass(data, '<has_archive_member path="top/a\\.txt"><has_text text="hello"/></has_archive_member>')
+    must_fail(data, '<has_archive_member path="top/a\\.txt"><has_text text="bye"/></has_archive_member>')
+    must_pass(data, '<has_archive_member path=".*" n="2"/>')
+    must_fail(data, '<has_archive_member path="nothing"/>')
+    must_pass(data, '<has_archive_member path="nothing" negate="true"/>')
+    must_fail(b"not an archive", '<has_archive_member path=".*"/>')
+
+
+@check
+def diff_counts_like_galaxy():
+    with tempfile.TemporaryDirectory() as d:
+        a = write(d, "a", "1\n2\n3\n")
+        b = write(d, "b", "1\nX\n3\n")
+        files_diff(a, a, {})
+        files_diff(a, b, {"lines_diff": "2"})  # one changed line is one - and one +
+        assert raises(AssertionError, files_diff, a, b, {"lines_diff": "1"})
+        files_diff(write(d, "c", "3\n1\n2\n"), a, {"sort": "true"})
+
+
+# ---------------------------------------------------------------- whole runs
+
+def run_runner(tool_dir, extra_env=None):
+    env = dict(os.environ)
+    env.update(extra_env or {})
+    proc = subprocess.run([sys.executable, os.path.join(HERE, "gxrun.py"), "--tool-dir", tool_dir,
+                           "--test-data", os.path.join(tool_dir, "test-data"),
+                           "--endpoint", "http://127.0.0.1:9"],
+                          capture_output=True, text=True, env=env, timeout=300)
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+@check
+def runner_on_good_tool():
+    rc, out = run_runner(os.path.join(HERE, "selftest", "good"), {"SELFTEST_FOREIGN": "leaked"})
+    last = out.strip().splitlines()[-1]
+    assert rc == 0 and last == "21 passed, 0 failed", out
+
+
+@check
+def runner_refuses_what_it_cannot_interpret():
+    rc, out = run_runner(os.path.join(HERE, "selftest", "bad"))
+    lines = out.strip().splitlines()
+    assert rc == 1, out
+    for label in ("schema bad_macro.xml", "gx_bad#1", "gx_bad#2", "gx_bad#3", "gx_bad#4", "gx_bad#5",
+                  "gx_bad_profile#1"):
+        assert f"FAIL {label}" in lines, f"{label} not reported as a failure:\n{out}"
+    assert lines[-1] == "4 passed, 7 failed", out
+
+
+def main():
+    passed = failed = 0
+    for fn in CHECKS:
+        try:
+            fn()
+            print(f"ok   selftest {fn.__name__}")
+            passed += 1
+        except Exception as e:
+            print(f"FAIL selftest {fn.__name__}: {e}")
+            for line in traceback.format_exc().splitlines()[-6:]:
+                print(f"       | {line}")
+            failed += 1
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
