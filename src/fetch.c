@@ -15,6 +15,7 @@
 #include "fsutil.h"
 #include "hash.h"
 #include "lockfile.h"
+#include "resume.h"
 #include "retry.h"
 #include "url.h"
 
@@ -112,27 +113,18 @@ static bool restart(job *j) {
     return j->hasher != NULL;
 }
 
-/* "bytes a-b/N": a and N, or false. */
-static bool content_range(const char *h, long long *start, long long *total) {
-    return h && sscanf(h, "bytes %lld-%*d/%lld", start, total) == 2;
-}
-
 static void decide_body(job *j) {
     long st = 0;
     curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &st);
     if (st >= 300 && st < 400) {
         j->body = BODY_DISCARD;
-    } else if (st == 200) {
+    } else if (st == 200 || st == 206) {
         j->body = BODY_FILE;
-        if (j->have > 0 && !restart(j)) {
+        hf_resume_action a = hf_resume_decide(st, j->resp.content_range, j->have, j->e->size);
+        if (a == HF_RESUME_RESTART && !restart(j))
             j->local_rc = hf_fail(&j->local_err, HF_EIO, "cannot restart %s: %s", j->incomplete,
                                   strerror(errno));
-        }
-    } else if (st == 206) {
-        long long start, total;
-        j->body = BODY_FILE;
-        if (!content_range(j->resp.content_range, &start, &total) || start != j->have ||
-            total != j->e->size)
+        else if (a == HF_RESUME_BAD)
             j->local_rc = hf_fail(&j->local_err, HF_EINTEGRITY,
                                   "the server answered the range request for '%s' with the "
                                   "wrong range (%s; wanted bytes %lld- of %lld)",
@@ -326,11 +318,8 @@ static hf_code on_done(engine *g, job *j, CURLcode cc) {
                     true);
     }
     if (st == 416) {
-        long long start, total = -1;
-        if (j->resp.content_range)
-            sscanf(j->resp.content_range, "bytes */%lld", &total);
-        (void)start;
-        if (total == j->e->size && j->have == j->e->size)
+        if (hf_resume_decide(st, j->resp.content_range, j->have, j->e->size) ==
+            HF_RESUME_COMPLETE)
             return finish(g, j);
         if (!restart(j))
             return fail(g, j, hf_fail(g->err, HF_EIO, "cannot restart %s", j->incomplete), false);
