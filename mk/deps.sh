@@ -6,7 +6,7 @@ pkgs=(
   build-essential pkg-config
   libcurl4-openssl-dev libssl-dev libjansson-dev libyaml-dev libarchive-dev
   check
-  python3 openssl curl
+  python3 openssl curl strace file python3-docutils
   libxml2-utils python3-cheetah libarchive-tools unzip zstd
   ${EXTRA_DEPS:-}
 )

@@ -1,16 +1,22 @@
 #!/usr/bin/env bash
 # `make check-static`: every static binary is statically linked (file, ldd),
-# under the size limit, and hf-list runs in an empty chroot.
-#   check.sh --version VERSION --max-bytes N BINARY...
+# under the size limit, and hf-list runs in an empty chroot; with --ref-bin,
+# the end-to-end checks of e2e.sh too (the static binaries in an empty chroot
+# against the fixture Hub over HTTPS, compared with the ordinary build there).
+#   check.sh --version VERSION --max-bytes N [--ref-bin DIR] [--python PY] BINARY...
 set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 version=
 max=6291456
+ref_bin=
+python=python3
 while [ $# -gt 0 ]; do
   case "$1" in
     --version) version=$2; shift 2 ;;
     --max-bytes) max=$2; shift 2 ;;
+    --ref-bin) ref_bin=$2; shift 2 ;;
+    --python) python=$2; shift 2 ;;
     *) break ;;
   esac
 done
@@ -72,6 +78,14 @@ elif [ -x "$list" ]; then
     fi
   fi
   rm -f "$trace"
+fi
+
+# End to end, against the fixture Hub (e2e.sh), with the static binaries'
+# folder (they all live in one).
+if [ -n "$ref_bin" ] && [ $# -gt 0 ]; then
+  # shellcheck source=tests/static/e2e.sh
+  . "$here/e2e.sh"
+  e2e_main "$ref_bin" "$(dirname "$1")" "$python"
 fi
 
 echo "check-static: $passed passed, $failed failed"

@@ -15,6 +15,10 @@
 #   --hosts FILE        /etc/hosts to copy in (default: the host's)
 #   --file SRC:DEST     copy SRC to DEST inside (repeatable)
 #   --dir PATH          create an empty folder inside, mode 1777 (repeatable)
+#   --tree SRC:DEST     copy the folder SRC to DEST inside, recursively
+#                       (repeatable)
+#   --copy-out PATH:DEST after the run, copy PATH from inside (file or folder)
+#                       to DEST outside (repeatable; a missing PATH is skipped)
 #   --env NAME=VALUE    pass this variable (repeatable); nothing else is passed
 #   --strace LOG        run under strace -f, logging file opens to LOG
 #   --keep              keep the folder and print its path on stderr
@@ -30,6 +34,8 @@ no_ca=0
 hosts=/etc/hosts
 files=()
 dirs=()
+trees=()
+outs=()
 envs=()
 strace_log=
 keep=0
@@ -44,6 +50,8 @@ while [ $# -gt 0 ]; do
     --hosts) hosts=$2; shift 2 ;;
     --file) files+=("$2"); shift 2 ;;
     --dir) dirs+=("$2"); shift 2 ;;
+    --tree) trees+=("$2"); shift 2 ;;
+    --copy-out) outs+=("$2"); shift 2 ;;
     --env) envs+=("$2"); shift 2 ;;
     --strace) strace_log=$2; shift 2 ;;
     --keep) keep=1; shift ;;
@@ -89,6 +97,11 @@ Ciphersuites = TLS_AES_128_CCM_8_SHA256
 EOF
 for f in "${files[@]}"; do put "${f%%:*}" "${f#*:}"; done
 for d in "${dirs[@]}"; do mkdir -p "$root$d"; chmod 1777 "$root$d"; done
+for t in "${trees[@]}"; do
+  [ -d "${t%%:*}" ] || die "--tree: no such folder ${t%%:*}"
+  mkdir -p "$root$(dirname "${t#*:}")"
+  cp -R "${t%%:*}" "$root${t#*:}"
+done
 
 # Absolute paths: env -i leaves no PATH to find them with.
 chroot_cmd=$(command -v chroot) || die "chroot is not installed"
@@ -106,5 +119,10 @@ fi
 set +e
 env -i "${envs[@]}" "${run[@]}" "/bin/$name" "$@"
 rc=$?
+for o in "${outs[@]}"; do
+  [ -e "$root${o%%:*}" ] || continue
+  rm -rf "${o#*:}"
+  cp -R "$root${o%%:*}" "${o#*:}"
+done
 set -e
 exit $rc
