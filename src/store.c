@@ -183,8 +183,13 @@ static hf_code link_snapshot(const hf_store *s, const hf_entry *e, hf_error *err
     return rc;
 }
 
-/* DIR/.cache/huggingface/download/<path>.metadata: commit, etag, time (as hf download). */
+/* DIR/.cache/huggingface/download/<path>.metadata: commit, etag, time (as hf download, which
+ * also keeps a .gitignore of "*" there so the metadata never lands in a git repository). */
 static hf_code write_metadata(const hf_store *s, const hf_entry *e, hf_error *err) {
+    char *ignore = joinf("%s/.cache/huggingface/.gitignore", s->root);
+    if (ignore && access(ignore, F_OK) != 0 && hf_mkparent(ignore, NULL) == HF_OK)
+        hf_write_atomic(ignore, "*\n", 2, NULL);
+    free(ignore);
     char *path = joinf("%s/%s.metadata", s->lockdir, e->path);
     char *text = joinf("%s\n%s\n%.6f\n", s->commit, hf_store_etag(e), (double)time(NULL));
     hf_code rc = (path && text) ? hf_mkparent(path, err) : hf_fail(err, HF_EOTHER, "out of memory");
