@@ -103,12 +103,17 @@ static hf_code fail(engine *g, job *j, hf_code rc, bool discard) {
     return rc;
 }
 
+/* LFS files are checked by their sha256 alone; the others by their git oid too. */
+static hf_hasher *new_hasher(const hf_entry *e) {
+    return e->lfs ? hf_hasher_new_sha256(e->size) : hf_hasher_new(e->size);
+}
+
 /* Starts the file over from byte 0 (the server ignored or refused our range). */
 static bool restart(job *j) {
     if (ftruncate(j->fd, 0) != 0 || lseek(j->fd, 0, SEEK_SET) != 0)
         return false;
     hf_hasher_free(j->hasher);
-    j->hasher = hf_hasher_new(j->e->size);
+    j->hasher = new_hasher(j->e);
     j->have = 0;
     return j->hasher != NULL;
 }
@@ -233,11 +238,12 @@ static hf_code finish(engine *g, job *j) {
                             "'%s' is corrupt: git blob sha1 %s, expected %s (nothing was written)",
                             e->path, sha1, e->git_oid),
                     true);
-    if (fdatasync(j->fd) != 0 && errno != EINVAL && errno != EROFS)
+    if (close(j->fd) != 0) {
+        j->fd = -1;
         return fail(g, j,
                     hf_fail(g->err, HF_EIO, "cannot write %s: %s", j->incomplete, strerror(errno)),
                     false);
-    close(j->fd);
+    }
     j->fd = -1;
     hf_code rc = hf_store_commit(g->o->store, e, j->incomplete, g->err);
     if (rc != HF_OK)
@@ -349,7 +355,7 @@ static hf_code open_incomplete(engine *g, job *j) {
         return fail(g, j,
                     hf_fail(g->err, HF_EIO, "cannot write %s: %s", j->incomplete, strerror(errno)),
                     false);
-    j->hasher = hf_hasher_new(j->e->size);
+    j->hasher = new_hasher(j->e);
     if (!j->hasher)
         return fail(g, j, hf_fail(g->err, HF_EOTHER, "out of memory"), false);
     j->have = 0;
@@ -504,6 +510,11 @@ hf_code hf_fetch_run(const hf_fetch_opts *o, hf_entries *files, hf_error *err) {
         }
         if (g.rc != HF_OK)
             break;
+        bool all_done = true;
+        for (size_t i = 0; i < g.n && all_done; i++)
+            all_done = g.jobs[i].state == J_DONE;
+        if (all_done)
+            break;
         now = now_ms();
         if (now - last_report >= 200) {
             report(&g, false);
@@ -527,8 +538,10 @@ hf_code hf_fetch_run(const hf_fetch_opts *o, hf_entries *files, hf_error *err) {
     for (size_t i = 0; i < g.n; i++)
         if (g.jobs[i].state != J_DONE || g.jobs[i].easy || g.jobs[i].fd >= 0)
             job_close(&g, &g.jobs[i], false);
-    if (g.rc == HF_OK)
+    if (g.rc == HF_OK) {
+        hf_store_sync(o->store);
         report(&g, true);
+    }
     curl_multi_cleanup(g.multi);
     free(g.jobs);
     return g.rc;

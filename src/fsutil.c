@@ -10,6 +10,9 @@
 #include <unistd.h>
 
 hf_code hf_mkdirs(const char *path, hf_error *err) {
+    struct stat have;
+    if (stat(path, &have) == 0 && S_ISDIR(have.st_mode))
+        return HF_OK; /* the common case: one call */
     char *p = strdup(path);
     if (!p)
         return hf_fail(err, HF_EOTHER, "out of memory");
@@ -62,7 +65,8 @@ void hf_sync_parent(const char *path) {
     free(dir);
 }
 
-hf_code hf_write_atomic(const char *path, const void *data, size_t len, hf_error *err) {
+static hf_code write_file(const char *path, const void *data, size_t len, bool durable,
+                          hf_error *err) {
     char tmp[4200];
     if (snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid()) >= (int)sizeof tmp)
         return hf_fail(err, HF_EIO, "path too long: %s", path);
@@ -84,7 +88,7 @@ hf_code hf_write_atomic(const char *path, const void *data, size_t len, hf_error
         p += n;
         left -= (size_t)n;
     }
-    if (fsync(fd) != 0 && errno != EINVAL && errno != EROFS) {
+    if (durable && fsync(fd) != 0 && errno != EINVAL && errno != EROFS) {
         int e = errno;
         close(fd);
         unlink(tmp);
@@ -95,8 +99,17 @@ hf_code hf_write_atomic(const char *path, const void *data, size_t len, hf_error
         unlink(tmp);
         return hf_fail(err, HF_EIO, "cannot write %s: %s", path, strerror(e));
     }
-    hf_sync_parent(path);
+    if (durable)
+        hf_sync_parent(path);
     return HF_OK;
+}
+
+hf_code hf_write_atomic(const char *path, const void *data, size_t len, hf_error *err) {
+    return write_file(path, data, len, true, err);
+}
+
+hf_code hf_write_replace(const char *path, const void *data, size_t len, hf_error *err) {
+    return write_file(path, data, len, false, err);
 }
 
 hf_code hf_read_file(const char *path, size_t max, char **data, size_t *len, hf_error *err) {

@@ -15,6 +15,10 @@ hf_code hf_mkparent(const char *path, hf_error *err);
 /* Writes data to path.tmp-PID then renames it over path: readers see all or nothing. */
 hf_code hf_write_atomic(const char *path, const void *data, size_t len, hf_error *err);
 
+/* The same without the fsyncs: atomic for readers, not durable across a crash (for metadata
+ * that is checked or made again). */
+hf_code hf_write_replace(const char *path, const void *data, size_t len, hf_error *err);
+
 /* Reads a whole (small) file, at most max bytes, NUL-terminated. */
 hf_code hf_read_file(const char *path, size_t max, char **data, size_t *len, hf_error *err);
 

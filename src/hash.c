@@ -23,27 +23,41 @@ static void hex(const unsigned char *d, size_t n, char *out) {
     out[2 * n] = '\0';
 }
 
-hf_hasher *hf_hasher_new(long long size) {
+static hf_hasher *make(long long size, bool git) {
     hf_hasher *h = calloc(1, sizeof *h);
     if (!h)
         return NULL;
     h->size = size;
     h->sha256 = EVP_MD_CTX_new();
-    h->sha1 = EVP_MD_CTX_new();
-    char header[48];
-    int n = snprintf(header, sizeof header, "blob %lld", size);
-    if (!h->sha256 || !h->sha1 || !EVP_DigestInit_ex(h->sha256, EVP_sha256(), NULL) ||
-        !EVP_DigestInit_ex(h->sha1, EVP_sha1(), NULL) ||
-        !EVP_DigestUpdate(h->sha1, header, (size_t)n + 1)) { /* the header ends with a NUL */
+    if (!h->sha256 || !EVP_DigestInit_ex(h->sha256, EVP_sha256(), NULL)) {
         hf_hasher_free(h);
         return NULL;
+    }
+    if (git) {
+        char header[48];
+        int n = snprintf(header, sizeof header, "blob %lld", size);
+        h->sha1 = EVP_MD_CTX_new();
+        if (!h->sha1 || !EVP_DigestInit_ex(h->sha1, EVP_sha1(), NULL) ||
+            !EVP_DigestUpdate(h->sha1, header, (size_t)n + 1)) { /* the header ends with NUL */
+            hf_hasher_free(h);
+            return NULL;
+        }
     }
     return h;
 }
 
+hf_hasher *hf_hasher_new(long long size) {
+    return make(size, true);
+}
+
+hf_hasher *hf_hasher_new_sha256(long long size) {
+    return make(size, false);
+}
+
 bool hf_hasher_update(hf_hasher *h, const void *data, size_t len) {
     h->seen += (long long)len;
-    return EVP_DigestUpdate(h->sha256, data, len) && EVP_DigestUpdate(h->sha1, data, len);
+    return EVP_DigestUpdate(h->sha256, data, len) &&
+           (!h->sha1 || EVP_DigestUpdate(h->sha1, data, len));
 }
 
 bool hf_hasher_final(hf_hasher *h, char sha256[65], char git_sha1[41]) {
@@ -52,9 +66,14 @@ bool hf_hasher_final(hf_hasher *h, char sha256[65], char git_sha1[41]) {
     if (!EVP_DigestFinal_ex(h->sha256, d, &n))
         return false;
     hex(d, n, sha256);
-    if (!EVP_DigestFinal_ex(h->sha1, d, &n))
-        return false;
-    hex(d, n, git_sha1);
+    if (h->sha1) {
+        if (!EVP_DigestFinal_ex(h->sha1, d, &n))
+            return false;
+        if (git_sha1)
+            hex(d, n, git_sha1);
+    } else if (git_sha1) {
+        git_sha1[0] = '\0';
+    }
     return h->seen == h->size;
 }
 
@@ -83,7 +102,7 @@ bool hf_hash_file(const char *path, long long size, char sha256[65], char git_sh
         }
         size = end;
     }
-    hf_hasher *h = hf_hasher_new(size);
+    hf_hasher *h = git_sha1 ? hf_hasher_new(size) : hf_hasher_new_sha256(size);
     static __thread unsigned char buf[1 << 17];
     bool ok = h != NULL;
     long long left = size;

@@ -112,7 +112,7 @@ static bool content_matches(const char *path, const hf_entry *e, char sha256[65]
         return false;
     char sha1[41];
     long long seen;
-    if (!hf_hash_file(path, e->size, sha256, sha1, &seen))
+    if (!hf_hash_file(path, e->size, sha256, e->lfs ? NULL : sha1, &seen))
         return false;
     if (e->sha256[0] && strcmp(sha256, e->sha256) != 0)
         return false;
@@ -188,13 +188,13 @@ static hf_code link_snapshot(const hf_store *s, const hf_entry *e, hf_error *err
 static hf_code write_metadata(const hf_store *s, const hf_entry *e, hf_error *err) {
     char *ignore = joinf("%s/.cache/huggingface/.gitignore", s->root);
     if (ignore && access(ignore, F_OK) != 0 && hf_mkparent(ignore, NULL) == HF_OK)
-        hf_write_atomic(ignore, "*\n", 2, NULL);
+        hf_write_replace(ignore, "*\n", 2, NULL);
     free(ignore);
     char *path = joinf("%s/%s.metadata", s->lockdir, e->path);
     char *text = joinf("%s\n%s\n%.6f\n", s->commit, hf_store_etag(e), (double)time(NULL));
     hf_code rc = (path && text) ? hf_mkparent(path, err) : hf_fail(err, HF_EOTHER, "out of memory");
     if (rc == HF_OK)
-        rc = hf_write_atomic(path, text, strlen(text), err);
+        rc = hf_write_replace(path, text, strlen(text), err);
     free(path);
     free(text);
     return rc;
@@ -225,12 +225,18 @@ hf_code hf_store_commit(const hf_store *s, const hf_entry *e, const char *incomp
     hf_code rc = dest ? hf_mkparent(dest, err) : hf_fail(err, HF_EOTHER, "out of memory");
     if (rc == HF_OK && rename(incomplete, dest) != 0)
         rc = hf_fail(err, HF_EIO, "cannot move %s into place: %s", dest, strerror(errno));
-    if (rc == HF_OK)
-        hf_sync_parent(dest);
     free(dest);
     if (rc != HF_OK)
         return rc;
     return s->kind == HF_STORE_CACHE ? link_snapshot(s, e, err) : write_metadata(s, e, err);
+}
+
+void hf_store_sync(const hf_store *s) {
+    int fd = open(s->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        (void)syncfs(fd);
+        close(fd);
+    }
 }
 
 hf_code hf_store_write_ref(const hf_store *s, const char *revision, hf_error *err) {
@@ -239,7 +245,7 @@ hf_code hf_store_write_ref(const hf_store *s, const char *revision, hf_error *er
     char *path = joinf("%s/refs/%s", s->root, revision);
     hf_code rc = path ? hf_mkparent(path, err) : hf_fail(err, HF_EOTHER, "out of memory");
     if (rc == HF_OK)
-        rc = hf_write_atomic(path, s->commit, 40, err);
+        rc = hf_write_replace(path, s->commit, 40, err);
     free(path);
     return rc;
 }

@@ -48,6 +48,10 @@ hf_code hf_store_check(const hf_store *s, const hf_entry *e, bool *present, char
 hf_code hf_store_commit(const hf_store *s, const hf_entry *e, const char *incomplete,
                         hf_error *err);
 
+/* Flushes what was written below the store to its disk (one syncfs instead of an fsync per
+ * file: files found after a crash are verified again before they are trusted). */
+void hf_store_sync(const hf_store *s);
+
 /* Cache: refs/<revision> = commit (nothing for a revision that is itself the commit). */
 hf_code hf_store_write_ref(const hf_store *s, const char *revision, hf_error *err);
 
