@@ -14,6 +14,7 @@
 
 #include "fsutil.h"
 #include "hash.h"
+#include "hashworker.h"
 #include "lockfile.h"
 #include "resume.h"
 #include "retry.h"
@@ -22,6 +23,8 @@
 #define MAX_HOPS 10
 #define LOCK_POLL_MS 500
 #define ERROR_BODY_MAX 65536
+/* Files at least this large are hashed on the worker thread, overlapping the transfer. */
+#define THREAD_HASH_MIN (8LL << 20)
 
 typedef enum { J_PENDING, J_WAITING, J_ACTIVE, J_DONE } job_state;
 typedef enum { BODY_UNKNOWN, BODY_FILE, BODY_DISCARD, BODY_ERROR } body_kind;
@@ -34,8 +37,9 @@ typedef struct {
     hf_lock lock;
     char *incomplete;
     int fd;
-    hf_hasher *hasher;
-    long long have;     /* bytes on disk and hashed */
+    hf_hasher *hasher;    /* NULL while the hash worker holds it through `track` */
+    hf_hashtrack *track;  /* large files: hashed on the worker thread */
+    long long have;       /* bytes on disk (hashed, or handed to the worker) */
     long long progress; /* `have` at the last failure: a retry that moved on starts afresh */
     int tries;
     CURL *easy;
@@ -55,6 +59,7 @@ typedef struct {
     job *jobs;
     size_t n;
     size_t active;
+    hf_hashworker *hasher; /* started with the first large file */
     hf_error *err;
     hf_code rc;
 } engine;
@@ -77,6 +82,10 @@ static void job_close(engine *g, job *j, bool discard) {
         curl_easy_cleanup(j->easy);
         j->easy = NULL;
         g->active--;
+    }
+    if (j->track) {
+        j->hasher = hf_hashtrack_cancel(j->track);
+        j->track = NULL;
     }
     if (j->fd >= 0) {
         close(j->fd);
@@ -112,9 +121,14 @@ static hf_hasher *new_hasher(const hf_entry *e) {
 static bool restart(job *j) {
     if (ftruncate(j->fd, 0) != 0 || lseek(j->fd, 0, SEEK_SET) != 0)
         return false;
+    j->have = 0;
+    if (j->track) {
+        hf_hasher *fresh = new_hasher(j->e);
+        hf_hashtrack_reset(j->track, fresh);
+        return fresh != NULL;
+    }
     hf_hasher_free(j->hasher);
     j->hasher = new_hasher(j->e);
-    j->have = 0;
     return j->hasher != NULL;
 }
 
@@ -171,8 +185,11 @@ static size_t on_body(char *data, size_t size, size_t n, void *userp) {
         }
         off += (size_t)w;
     }
-    hf_hasher_update(j->hasher, data, len);
     j->have += (long long)len;
+    if (j->track)
+        hf_hashtrack_written(j->track, j->have);
+    else
+        hf_hasher_update(j->hasher, data, len);
     return len;
 }
 
@@ -219,6 +236,15 @@ static hf_code issue(engine *g, job *j, const char *url) {
 /* The bytes are all there: check them, then move the file into place. */
 static hf_code finish(engine *g, job *j) {
     char sha256[65], sha1[41];
+    if (j->track) {
+        bool read_back = false;
+        j->hasher = hf_hashtrack_finish(j->track, &read_back);
+        j->track = NULL;
+        if (!read_back)
+            return fail(g, j,
+                        hf_fail(g->err, HF_EIO, "cannot read back %s to hash it", j->incomplete),
+                        false);
+    }
     bool sized = hf_hasher_final(j->hasher, sha256, sha1);
     hf_entry *e = j->e;
     if (!sized)
@@ -380,6 +406,12 @@ static hf_code open_incomplete(engine *g, job *j) {
             hf_log(logger(g), HF_LOG_INFO, "%s: resuming from byte %lld", j->e->path, j->have);
     }
     j->progress = j->have;
+    if (j->e->size - j->have >= THREAD_HASH_MIN) {
+        if (!g->hasher)
+            g->hasher = hf_hashworker_new();
+        if (g->hasher && (j->track = hf_hashworker_track(g->hasher, j->fd, j->hasher, j->have)))
+            j->hasher = NULL;
+    }
     return HF_OK;
 }
 
@@ -457,8 +489,12 @@ static void report(engine *g, bool final) {
 }
 
 hf_code hf_fetch_run(const hf_fetch_opts *o, hf_entries *files, hf_error *err) {
-    engine g = {o, curl_multi_init(), calloc(files->n ? files->n : 1, sizeof(job)), files->n, 0,
-                err, HF_OK};
+    engine g = {.o = o,
+                .multi = curl_multi_init(),
+                .jobs = calloc(files->n ? files->n : 1, sizeof(job)),
+                .n = files->n,
+                .err = err,
+                .rc = HF_OK};
     if (!g.multi || !g.jobs) {
         curl_multi_cleanup(g.multi);
         free(g.jobs);
@@ -538,6 +574,7 @@ hf_code hf_fetch_run(const hf_fetch_opts *o, hf_entries *files, hf_error *err) {
     for (size_t i = 0; i < g.n; i++)
         if (g.jobs[i].state != J_DONE || g.jobs[i].easy || g.jobs[i].fd >= 0)
             job_close(&g, &g.jobs[i], false);
+    hf_hashworker_free(g.hasher);
     if (g.rc == HF_OK) {
         hf_store_sync(o->store);
         report(&g, true);

@@ -254,6 +254,17 @@ def test_corrupt_bytes_refused(ctx):
     assert not [p for p in tree(ctx.path("cache"), False) if "/snapshots/" in "/" + p]
 
 
+def test_corrupt_large_file_refused(ctx):
+    # large files are hashed on a second thread: a bad byte is caught there too
+    ctx.hub.add_fault({"repo": BIG, "path": "big.bin", "where": "cdn", "kind": "corrupt",
+                       "offset": 20 << 20})
+    out = ctx.path("o")
+    r = ctx.run("hf-fetch", "-o", out, BIG)
+    expect_exit(r, 5, "big.bin", "corrupt", files_of(ctx, BIG)["big.bin"]["sha256"])
+    assert not os.path.exists(os.path.join(out, "big.bin"))
+    assert not leftovers(out), leftovers(out)
+
+
 def test_short_body(ctx):
     # shorter than declared, once: resumed and verified
     ctx.hub.add_fault({"repo": TINY, "path": "config.json", "where": "resolve",
