@@ -185,10 +185,17 @@ static size_t on_body(char *data, size_t size, size_t n, void *userp) {
         }
         off += (size_t)w;
     }
+    long long before = j->have;
     j->have += (long long)len;
-    if (j->track)
-        hf_hashtrack_written(j->track, j->have);
-    else
+    if (j->track) {
+        /* wake the hash worker, and start the disk's writeback, once per MiB or at the end:
+         * the final sync then has little left to do */
+        if ((before >> 20) != (j->have >> 20) || j->have == j->e->size)
+            hf_hashtrack_written(j->track, j->have);
+        if ((before >> 25) != (j->have >> 25))
+            sync_file_range(j->fd, (j->have >> 25 << 25) - (32LL << 20), 32LL << 20,
+                            SYNC_FILE_RANGE_WRITE);
+    } else
         hf_hasher_update(j->hasher, data, len);
     return len;
 }
@@ -238,6 +245,7 @@ static hf_code finish(engine *g, job *j) {
     char sha256[65], sha1[41];
     if (j->track) {
         bool read_back = false;
+        hf_hashtrack_written(j->track, j->have);
         j->hasher = hf_hashtrack_finish(j->track, &read_back);
         j->track = NULL;
         if (!read_back)

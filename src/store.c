@@ -164,7 +164,9 @@ static hf_code link_snapshot(const hf_store *s, const hf_entry *e, hf_error *err
     char *blob = blob_path(s, e);
     hf_code rc = (final && target && tmp && blob) ? hf_mkparent(final, err)
                                                   : hf_fail(err, HF_EOTHER, "out of memory");
-    if (rc == HF_OK) {
+    if (rc == HF_OK && s->symlinks && symlink(target, final) == 0) {
+        /* the usual case, a new entry: made in one step, atomic by itself */
+    } else if (rc == HF_OK) {
         unlink(tmp);
         bool linked = s->symlinks && symlink(target, tmp) == 0;
         if (!linked && s->symlinks && errno != EPERM && errno != ENOTSUP && errno != EOPNOTSUPP)
