@@ -114,13 +114,14 @@ struct hf_archive_writer {
     size_t ndirs;
     bool in_file;
     long long size, written;
-    const char *name; /* of the current entry, for messages (not owned) */
+    char *name; /* of the current entry, for messages (a copy: callers free theirs) */
 };
 
 static hf_code la_fail(hf_archive_writer *w, hf_code code, const char *what, hf_error *err) {
     const char *why = archive_error_string(w->a);
-    return hf_fail(err, code, "cannot write %s: %s%s%s", w->path, what, why ? ": " : "",
-                   why ? why : "");
+    int e = archive_errno(w->a);
+    return hf_fail(err, code, "cannot write %s: %s%s%s%s%s", w->path, what, why ? ": " : "",
+                   why ? why : "", e > 0 ? ": " : "", e > 0 ? strerror(e) : "");
 }
 
 static hf_code set_option(hf_archive_writer *w, const char *module, const char *key,
@@ -194,6 +195,7 @@ static void writer_free(hf_archive_writer *w) {
     free(w->dirs);
     free(w->path);
     free(w->tmp);
+    free(w->name);
     free(w);
 }
 
@@ -309,11 +311,15 @@ hf_code hf_archive_begin_file(hf_archive_writer *w, const char *name, long long 
     if (rc == HF_OK)
         rc = header(w, name, false, size, err);
     leave(old);
+    char *copy = rc == HF_OK ? strdup(name) : NULL;
+    if (rc == HF_OK && !copy)
+        rc = hf_fail(err, HF_EOTHER, "out of memory");
     if (rc == HF_OK) {
+        free(w->name);
         w->in_file = true;
         w->size = size;
         w->written = 0;
-        w->name = name;
+        w->name = copy;
     }
     return rc;
 }

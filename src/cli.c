@@ -86,11 +86,24 @@ void hf_cli_free(hf_cli *cli) {
     cli->endpoint = cli->token = NULL;
 }
 
+/* Prints "PROG: PREFIXMSG" with every occurrence of the token replaced by "***": a server
+ * (a mirror, a proxy) may quote the Authorization header in its messages or URLs. */
+static void print_redacted(const hf_cli *cli, const char *prefix, const char *msg) {
+    fprintf(stderr, "%s: %s", cli->prog, prefix);
+    size_t n = cli->token ? strlen(cli->token) : 0;
+    const char *hit;
+    while (n && (hit = strstr(msg, cli->token)) != NULL) {
+        fprintf(stderr, "%.*s***", (int)(hit - msg), msg);
+        msg = hit + n;
+    }
+    fprintf(stderr, "%s\n", msg);
+}
+
 static void stderr_sink(void *ctx, hf_log_level level, const char *msg) {
     const hf_cli *cli = ctx;
     if ((int)level > cli->verbosity)
         return;
-    fprintf(stderr, "%s: %s%s\n", cli->prog, level == HF_LOG_WARN ? "warning: " : "", msg);
+    print_redacted(cli, level == HF_LOG_WARN ? "warning: " : "", msg);
 }
 
 hf_logger hf_cli_logger(hf_cli *cli) {
@@ -106,7 +119,7 @@ hf_code hf_cli_client(hf_cli *cli, hf_client **out, hf_error *err) {
 
 int hf_cli_fail(const hf_cli *cli, const hf_error *err) {
     int code = err->code == HF_OK ? HF_EOTHER : (int)err->code;
-    fprintf(stderr, "%s: error: %s\n", cli->prog, err->msg[0] ? err->msg : hf_code_name(code));
+    print_redacted(cli, "error: ", err->msg[0] ? err->msg : hf_code_name(code));
     return code;
 }
 

@@ -383,8 +383,19 @@ static hf_code open_incomplete(engine *g, job *j) {
     hf_code rc = hf_mkparent(j->incomplete, g->err);
     if (rc != HF_OK)
         return fail(g, j, rc, false);
-    j->fd = open(j->incomplete, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    /* never through a link (or anything but a regular file) someone left there in a shared
+     * cache: it is removed and the download starts afresh */
+    j->fd = open(j->incomplete, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0644);
     struct stat st;
+    if ((j->fd < 0 && errno == ELOOP) ||
+        (j->fd >= 0 && fstat(j->fd, &st) == 0 && !S_ISREG(st.st_mode))) {
+        if (j->fd >= 0)
+            close(j->fd);
+        unlink(j->incomplete);
+        j->fd = open(j->incomplete, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+    }
+    if (j->fd >= 0)
+        fcntl(j->fd, F_SETFL, 0);
     if (j->fd < 0 || fstat(j->fd, &st) != 0)
         return fail(g, j,
                     hf_fail(g->err, HF_EIO, "cannot write %s: %s", j->incomplete, strerror(errno)),

@@ -70,7 +70,10 @@ static hf_code write_file(const char *path, const void *data, size_t len, bool d
     char tmp[4200];
     if (snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid()) >= (int)sizeof tmp)
         return hf_fail(err, HF_EIO, "path too long: %s", path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    /* made afresh, never through a link or a file someone left under that name */
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0 && errno == EEXIST && unlink(tmp) == 0)
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (fd < 0)
         return hf_fail(err, HF_EIO, "cannot write %s: %s", path, strerror(errno));
     const char *p = data;

@@ -134,7 +134,7 @@ static hf_code copy_file(const char *from, const char *to, hf_error *err) {
     int in = open(from, O_RDONLY | O_CLOEXEC);
     if (in < 0)
         return hf_fail(err, HF_EIO, "cannot read %s: %s", from, strerror(errno));
-    int out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (out < 0) {
         close(in);
         return hf_fail(err, HF_EIO, "cannot write %s: %s", to, strerror(errno));

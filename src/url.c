@@ -30,7 +30,8 @@ hf_code hf_endpoint_normalize(const char *url, char **out, hf_error *err) {
         curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
         curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
         rc = hf_fail(err, HF_EUSAGE, "invalid endpoint URL '%s'", url);
-    } else if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0) {
+    } else if ((strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0) ||
+               !hf_url_is_http(url)) {
         rc = hf_fail(err, HF_EUSAGE, "invalid endpoint URL '%s': only http and https are supported",
                      url);
     } else if (strpbrk(url, "?#") || strchr(url, '@')) {

@@ -259,7 +259,7 @@ def test_corrupt_large_file_refused(ctx):
     ctx.hub.add_fault({"repo": BIG, "path": "big.bin", "where": "cdn", "kind": "corrupt",
                        "offset": 20 << 20})
     out = ctx.path("o")
-    r = ctx.run("hf-fetch", "-o", out, BIG)
+    r = ctx.run("hf-fetch", "-o", out, BIG, "big.bin")
     expect_exit(r, 5, "big.bin", "corrupt", files_of(ctx, BIG)["big.bin"]["sha256"])
     assert not os.path.exists(os.path.join(out, "big.bin"))
     assert not leftovers(out), leftovers(out)
