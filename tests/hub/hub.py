@@ -605,9 +605,13 @@ def refs_of(repo_id, repo_type="model", data_dir=None):
 # Faults
 
 FAULT_KINDS = {"status", "drop", "short", "corrupt", "stall", "unsafe_paths",
-               "endless_cursor", "bad_json"}
+               "endless_cursor", "bad_json", "overlong", "redirect_loop", "redirect_scheme",
+               "redirect_host"}
 FAULT_WHERE = {"api", "tree", "resolve", "cdn", "any"}
 BODY_KINDS = ("drop", "short", "corrupt", "stall")
+REDIRECT_KINDS = ("redirect_loop", "redirect_scheme", "redirect_host")
+REDIRECT_STATUSES = (301, 302, 303, 307, 308)
+DEFAULT_REDIRECT_LOCATION = "file:///etc/passwd"
 DEFAULT_UNSAFE_PATHS = ["../x", "/etc/passwd", "a\\b", "ctl\u0001x", "a//b"]
 
 STATUS_TEXT = {
@@ -630,6 +634,15 @@ def check_fault(f):
         raise ValueError("status fault needs a 4xx/5xx 'status'")
     if f["kind"] == "endless_cursor" and f.get("mode", "repeat") not in ("repeat", "new"):
         raise ValueError("endless_cursor mode is 'repeat' or 'new'")
+    if f["kind"] == "redirect_loop" and f.get("mode", "self") not in ("self", "new"):
+        raise ValueError("redirect_loop mode is 'self' or 'new'")
+    if f["kind"] in REDIRECT_KINDS and int(f.get("status", 302)) not in REDIRECT_STATUSES:
+        raise ValueError("a redirect fault's status is one of %s" % (REDIRECT_STATUSES,))
+    if f["kind"] == "redirect_host" and f.get("port", "hub") not in ("hub", "cdn") and \
+            not 0 < int(f["port"]) < 65536:
+        raise ValueError("redirect_host port is 'hub', 'cdn' or a port number")
+    if f["kind"] == "overlong" and int(f.get("extra", 1000)) < 1:
+        raise ValueError("overlong extra must be >= 1")
     if "times" in f and f["times"] is not None and int(f["times"]) < 0:
         raise ValueError("times must be >= 0")
     g = dict(f)
@@ -844,7 +857,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.close_connection = True
 
     # -- writing ------------------------------------------------------------
-    def _send(self, resp, route=None, log=True):
+    def _send(self, resp, route=None, log=True, overlong=()):
         fx = self.server.fixture
         head = self.command == "HEAD"
         body = resp.body if resp.body is not None else b""
@@ -858,7 +871,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 if f["kind"] == "corrupt":
                     return start <= int(f.get("offset", 0)) < start + n
                 return True
-            faults = fx._take_faults(route, BODY_KINDS, ok)
+            faults = fx._take_faults(route, BODY_KINDS + ("overlong",), ok)
+        over = [f for f in faults if f["kind"] == "overlong"] + list(overlong)
+        faults = [f for f in faults if f["kind"] != "overlong"]
+        if over and not head and len(body):
+            # a Content-Length larger than the body, which is sent whole, then the connection closes
+            extra = max(int(f.get("extra", 1000)) for f in over)
+            resp = Resp(resp.status, [(k, v) for k, v in resp.headers if k.lower() != "content-length"] +
+                        [("Content-Length", str(len(body) + extra))], body, resp.content)
+            names.add("content-length")
+            self.close_connection = True
         if log:
             fx._log_request(self, resp.status)
         self.send_response(resp.status)
@@ -1190,6 +1212,40 @@ class FixtureHub:
             hs.append(("X-Error-Code", code))
         return Resp(status, hs + list(headers), _json_bytes({"error": message}))
 
+    def _other_host(self, f):
+        """host:port a redirect_host fault sends clients to."""
+        port = f.get("port", "hub")
+        port = self.port if port == "hub" else self.cdn_port if port == "cdn" else int(port)
+        return "%s:%d" % (f.get("host", "localhost"), port)
+
+    def _redirect_fault(self, h, route):
+        """Answers the request with the redirect of a redirect fault (True), or leaves it (False).
+
+        redirect_loop: to the request's own target ("self"), or to it with a `hop` query
+        parameter counting up ("new": every Location differs); redirect_scheme: to `location`;
+        redirect_host: to the same target on another host name (never when the request
+        already came there, so the client can follow it)."""
+        def ok(f):
+            return f["kind"] != "redirect_host" or (h.headers.get("Host") or "") != self._other_host(f)
+        faults = self._take_faults(route, REDIRECT_KINDS, ok)
+        if not faults:
+            return False
+        f = faults[0]
+        if f["kind"] == "redirect_loop":
+            loc = h.path
+            if f.get("mode", "self") == "new":
+                raw, _, query = h.path.partition("?")
+                q = urllib.parse.parse_qsl(query, keep_blank_values=True)
+                hop = int(dict(q).get("hop", "0")) + 1 if dict(q).get("hop", "0").isdigit() else 1
+                loc = raw + "?" + urllib.parse.urlencode([(k, v) for k, v in q if k != "hop"] + [("hop", hop)])
+        elif f["kind"] == "redirect_scheme":
+            loc = f.get("location", DEFAULT_REDIRECT_LOCATION)
+        else:
+            loc = "%s://%s%s" % ("https" if self.ca_file else "http", self._other_host(f), h.path)
+        h._send(Resp(int(f.get("status", 302)), [("Location", loc), ("Content-Type", "text/plain; charset=utf-8")],
+                     ("Found. Redirecting to %s" % loc).encode()))
+        return True
+
     def _status_fault(self, f):
         st = int(f["status"])
         hs = []
@@ -1255,6 +1311,8 @@ class FixtureHub:
         if f:
             h._send(self._status_fault(f[0]))
             return None
+        if self._redirect_fault(h, route):
+            return None
         repo = self.store.get(rtype, repo_id) if valid_repo_id(repo_id) else None
         if repo is not None and repo.renamed_to:
             raw = h.path.partition("?")[0]
@@ -1308,7 +1366,7 @@ class FixtureHub:
             body = gzip.compress(body, mtime=0)
             hs += [("Content-Encoding", "gzip"), ("Vary", "Accept-Encoding")]
         hs.append(("ETag", 'W/"%x-%s"' % (len(body), hashlib.sha1(body).hexdigest()[:27])))
-        h._send(Resp(200, hs, body))
+        h._send(Resp(200, hs, body), overlong=self._take_faults(route, ("overlong",)))
 
     # -- API ---------------------------------------------------------------------
     def _handle_api(self, h, rtype, segs, query, user):
@@ -1627,6 +1685,8 @@ class FixtureHub:
         f = self._take_faults(route, ("status",))
         if f:
             return h._send(self._status_fault(f[0]))
+        if self._redirect_fault(h, route):
+            return
         if not sig or not hmac.compare_digest(sig, self._sign(sha, date, expires)):
             return h._send(self._cdn_error(403, "AccessDenied", "Request has invalid signature"))
         try:

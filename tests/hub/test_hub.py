@@ -730,6 +730,63 @@ def fault_tree_and_json(hub):
 
 
 @test
+def fault_redirects_and_overlong(hub):
+    ep = hub.endpoint
+    res = ep + "/acme/tiny-model/resolve/main/config.json"
+    cfg = hub.files_at(TINY)["config.json"]["content"]()
+    # redirect_loop: to itself, or to a new hop each time
+    hub.set_faults([{"repo": TINY, "path": "config.json", "where": "resolve", "kind": "redirect_loop"}])
+    r = req(res)
+    eq((r.status, r.h("Location")), (302, "/acme/tiny-model/resolve/main/config.json"), "loop to itself")
+    hub.set_faults([{"repo": TINY, "where": "api", "kind": "redirect_loop", "mode": "new", "status": 307}])
+    locs, url = [], ep + "/api/models/acme/tiny-model?x=1"
+    for _ in range(3):
+        r = req(url)
+        eq(r.status, 307, "loop status")
+        locs.append(r.h("Location"))
+        url = ep + r.h("Location")
+    eq(locs, ["/api/models/acme/tiny-model?x=1&hop=%d" % i for i in (1, 2, 3)], "new hops")
+    # redirect_scheme: to file:// by default, or any location
+    hub.set_faults([{"repo": TINY, "where": "resolve", "kind": "redirect_scheme", "times": 1}])
+    eq(req(res).h("Location"), "file:///etc/passwd", "file scheme")
+    hub.set_faults([{"repo": TINY, "where": "cdn", "kind": "redirect_scheme", "location": "ftp://127.0.0.1/x"}])
+    loc = req(ep + "/acme/tiny-model/resolve/main/model.safetensors").h("Location")
+    eq(req(loc).h("Location"), "ftp://127.0.0.1/x", "ftp from the cdn")
+    # redirect_host: the same target on another host name, served there, never redirected again
+    hub.set_faults([{"repo": TINY, "where": "resolve", "kind": "redirect_host"}])
+    hub.clear_log()
+    r = req(res, headers=ALICE)
+    eq((r.status, r.h("Location")), (302, "http://localhost:%d/acme/tiny-model/resolve/main/config.json" % hub.port),
+       "other host")
+    r, final = follow(hub, res, headers=ALICE)
+    eq((r.status, r.body), (200, cfg), "served on the other host")
+    hosts = [(e["host"], "Authorization" in e["headers"]) for e in hub.requests()]
+    ok(("localhost:%d" % hub.port, False) in hosts and ("127.0.0.1:%d" % hub.port, True) in hosts, hosts)
+    hub.set_faults([{"repo": TINY, "where": "cdn", "kind": "redirect_host", "host": "127.0.0.1", "port": "cdn"}])
+    r, final = follow(hub, ep + "/acme/tiny-model/resolve/main/model.safetensors")
+    eq((r.status, final.split("/")[2]), (200, "127.0.0.1:%d" % hub.cdn_port), "cdn under another name")
+    for bad in ({"repo": TINY, "kind": "redirect_loop", "mode": "x"}, {"repo": TINY, "kind": "redirect_host", "port": 0},
+                {"repo": TINY, "kind": "redirect_scheme", "status": 200}, {"repo": TINY, "kind": "overlong", "extra": 0}):
+        try:
+            hub.add_fault(bad)
+            raise AssertionError("accepted %r" % bad)
+        except ValueError:
+            pass
+    # overlong: a Content-Length larger than the body, which comes whole, then the connection closes
+    hub.set_faults([{"repo": TINY, "where": "api", "kind": "overlong", "extra": 10, "times": 1}])
+    r = req(ep + "/api/models/acme/tiny-model")
+    eq((r.status, r.partial, int(r.h("Content-Length")), len(r.body) + 10), (200, True, len(r.body) + 10,
+                                                                           int(r.h("Content-Length"))), "overlong api")
+    eq(json.loads(r.body)["id"], TINY, "whole body")
+    ok(not req(ep + "/api/models/acme/tiny-model").partial, "overlong consumed")
+    hub.set_faults([{"repo": TINY, "path": "model.safetensors", "where": "cdn", "kind": "overlong", "times": 1}])
+    r = req(req(ep + "/acme/tiny-model/resolve/main/model.safetensors").h("Location"))
+    data = hub.files_at(TINY)["model.safetensors"]["content"]()
+    eq((r.status, r.partial, r.body, int(r.h("Content-Length"))), (200, True, data, len(data) + 1000), "overlong file")
+    hub.clear_faults()
+
+
+@test
 def control_endpoints_and_log(hub):
     ep = hub.endpoint
     hub.clear_log()
