@@ -23,6 +23,9 @@
 #define MAX_HOPS 10
 #define LOCK_POLL_MS 500
 #define ERROR_BODY_MAX 65536
+/* Resumes that made progress do not count as failed tries; this many end it all the same
+ * (a server that sends a few bytes per connection forever). */
+#define MAX_RESUMES 100
 /* Files at least this large are hashed on the worker thread, overlapping the transfer. */
 #define THREAD_HASH_MIN (8LL << 20)
 
@@ -42,6 +45,7 @@ typedef struct {
     long long have;       /* bytes on disk (hashed, or handed to the worker) */
     long long progress; /* `have` at the last failure: a retry that moved on starts afresh */
     int tries;
+    int resumes;
     CURL *easy;
     hf_response resp;
     char *url;
@@ -292,10 +296,12 @@ static hf_code finish(engine *g, job *j) {
 /* A transient failure: wait, then resume from the byte reached. */
 static hf_code retry_later(engine *g, job *j, hf_code rc, const char *retry_after,
                            const char *ratelimit) {
-    if (j->have > j->progress)
+    if (j->have > j->progress) {
         j->tries = 0; /* it moved on: this is a new failure, not the same one again */
+        j->resumes++;
+    }
     j->progress = j->have;
-    if (j->tries >= HF_MAX_RETRIES)
+    if (j->tries >= HF_MAX_RETRIES || j->resumes > MAX_RESUMES)
         return fail(g, j, rc, false);
     long wait = hf_retry_delay_ms(j->tries++, retry_after, ratelimit);
     hf_log(logger(g), HF_LOG_INFO, "%s; retrying in %.1f s from byte %lld", g->err->msg,
@@ -366,7 +372,7 @@ static hf_code on_done(engine *g, job *j, CURLcode cc) {
         return issue(g, j, j->url);
     }
     hf_req_ctx ctx = {g->o->repo->id, g->o->revision, j->e->path,
-                      hf_client_has_token(g->o->client)};
+                      hf_client_sends_token(g->o->client, j->url)};
     hf_hub_answer a = {st, j->resp.error_code, j->resp.error_message, j->resp.request_id,
                        j->errbody.data, j->errbody.len};
     hf_code rc = hf_hub_error(&a, &ctx, g->err);

@@ -129,6 +129,10 @@ bool hf_client_has_token(const hf_client *c) {
     return c->token != NULL;
 }
 
+bool hf_client_sends_token(const hf_client *c, const char *url) {
+    return c->token && hf_url_same_origin(url, c->endpoint);
+}
+
 const hf_logger *hf_client_logger(const hf_client *c) {
     return &c->log;
 }
@@ -223,7 +227,7 @@ size_t hf_response_header_cb(char *line, size_t size, size_t n, void *response) 
 
 hf_code hf_client_setup(hf_client *c, CURL *easy, const char *url, int kind, hf_response *resp,
                         hf_error *err) {
-    bool same = c->token && hf_url_same_origin(url, c->endpoint);
+    bool same = hf_client_sends_token(c, url);
     struct curl_slist *h = kind == HF_REQ_FILE ? (same ? c->file_auth : c->file_anon)
                                                : (same ? c->api_auth : c->api_anon);
     curl_easy_setopt(easy, CURLOPT_URL, url);
@@ -311,7 +315,7 @@ static bool is_redirect(long st) {
 
 /* One attempt: the request and its redirects. *retry says whether a failure is transient. */
 static hf_code get_once(hf_client *c, const char *url, size_t max_body, hf_response *resp,
-                        bool *retry, hf_error *err) {
+                        bool *retry, bool *token_sent, hf_error *err) {
     char *current = strdup(url);
     hf_code rc = HF_OK;
     *retry = false;
@@ -322,6 +326,7 @@ static hf_code get_once(hf_client *c, const char *url, size_t max_body, hf_respo
         }
         hf_response_clear(resp);
         curl_easy_reset(c->easy);
+        *token_sent = hf_client_sends_token(c, current);
         if ((rc = hf_client_setup(c, c->easy, current, HF_REQ_API, resp, err)) != HF_OK)
             break;
         body_sink sink = {&resp->body, max_body, false};
@@ -368,8 +373,8 @@ static hf_code get_once(hf_client *c, const char *url, size_t max_body, hf_respo
 hf_code hf_http_get(hf_client *c, const char *url, size_t max_body, const hf_req_ctx *ctx,
                     hf_response *resp, hf_error *err) {
     for (int attempt = 0;; attempt++) {
-        bool retry;
-        hf_code rc = get_once(c, url, max_body, resp, &retry, err);
+        bool retry, token_sent = false;
+        hf_code rc = get_once(c, url, max_body, resp, &retry, &token_sent, err);
         if (rc == HF_OK && resp->status >= 200 && resp->status < 300)
             return HF_OK;
         if (rc == HF_OK)
@@ -378,7 +383,7 @@ hf_code hf_http_get(hf_client *c, const char *url, size_t max_body, const hf_req
             if (rc != HF_OK)
                 return rc;
             hf_req_ctx x = ctx ? *ctx : (hf_req_ctx){0};
-            x.token_sent = c->token != NULL;
+            x.token_sent = token_sent; /* by the request that got this answer */
             hf_hub_answer a = {resp->status,      resp->error_code, resp->error_message,
                                resp->request_id,  resp->body.data,  resp->body.len};
             return hf_hub_error(&a, &x, err);

@@ -29,6 +29,8 @@ hf_code hf_client_new(const hf_client_opts *opts, hf_client **out, hf_error *err
 void hf_client_free(hf_client *c);
 const char *hf_client_endpoint(const hf_client *c);
 bool hf_client_has_token(const hf_client *c);
+/* Whether a request to url carries the token (it has the endpoint's origin). */
+bool hf_client_sends_token(const hf_client *c, const char *url);
 const hf_logger *hf_client_logger(const hf_client *c);
 
 /* One HTTP answer: its status and the headers the protocol relies on (values trimmed, with
