@@ -1,14 +1,45 @@
-# The benchmark (not part of `make check`): tests/bench/bench.py, results in BENCHMARKS.md.
-#   make bench        hf-fetch on one 1 GiB LFS file (bytes from nginx on loopback as the
+# The benchmark (not part of `make check`): tests/bench/bench.py and tests/bench/bundle_bench.py,
+# results in BENCHMARKS.md.
+#   make bench        both benchmarks below, one after the other (about 6–7 minutes):
+#                     1. hf-fetch on one 1 GiB LFS file (bytes from nginx on loopback as the
 #                     CDN) and on 300 files of 8 KiB, against `openssl dgst -sha256`, curl,
 #                     a curl -L loop and @huggingface/hub's snapshotDownload (pinned, npm-
 #                     installed into build/bench/node_modules). About 3 minutes.
-# BENCH_ARGS passes options on (python3 tests/bench/bench.py --help), e.g.
+#                     2. hf-bundle (the `bench-bundle` target alone). About 3.5 minutes.
+#   make bench-bundle hf-bundle of a 1 GiB snapshot against `tar cf` and `tar -I 'zstd -T2'`,
+#                     and `hf-bundle --repo` against `hf-fetch --local-dir` then hf-bundle.
+# BENCH_ARGS passes options to bench.py (python3 tests/bench/bench.py --help), e.g.
 #   make bench BENCH_ARGS='--runs 3 --cases small,small-front'
-# Data, servers' files and results (results.md, results.json) live in build/bench/.
+# BUNDLE_BENCH_ARGS passes options to bundle_bench.py (its --help), e.g.
+#   make bench-bundle BUNDLE_BENCH_ARGS='--runs 3 --cases source,direct'
+# Data, servers' files and results (results.md, results.json) live in build/bench/ (hf-fetch)
+# and build/bench/bundle/ (hf-bundle). If one benchmark fails, `make bench` still runs the
+# other, then fails.
 BENCH_ARGS ?=
+BUNDLE_BENCH_ARGS ?=
+
+.PHONY: bench-bundle
+
+# zstd (for the tar -I zstd rows) through apt-get, only when it is missing
+BENCH_ZSTD = command -v zstd >/dev/null 2>&1 || { \
+	  echo "bench: installing zstd" >&2; \
+	  if [ "$$(id -u)" -ne 0 ]; then echo "bench: not root; the zstd cases will be skipped" >&2; \
+	  else export DEBIAN_FRONTEND=noninteractive; { apt-get update -qq >/dev/null || apt-get update; } && \
+	    apt-get install -y -qq --no-install-recommends zstd >/dev/null || \
+	    echo "bench: zstd not installed; the zstd cases will be skipped" >&2; fi; }
+BENCH_FETCH_CMD = BENCH_COMMAND="make bench$(if $(BENCH_ARGS), BENCH_ARGS='$(BENCH_ARGS)')" \
+	  $(PYTHON) tests/bench/bench.py --bin $(CURDIR)/$(BIN) $(BENCH_ARGS)
+BENCH_BUNDLE_CMD = BENCH_COMMAND="make $@$(if $(BUNDLE_BENCH_ARGS), BUNDLE_BENCH_ARGS='$(BUNDLE_BENCH_ARGS)')" \
+	  $(PYTHON) tests/bench/bundle_bench.py --bin $(CURDIR)/$(BIN) $(BUNDLE_BENCH_ARGS)
 
 bench: deps all
 	@tests/bench/deps.sh
-	BENCH_COMMAND="make bench$(if $(BENCH_ARGS), BENCH_ARGS='$(BENCH_ARGS)')" \
-	  $(PYTHON) tests/bench/bench.py --bin $(CURDIR)/$(BIN) $(BENCH_ARGS)
+	@$(BENCH_ZSTD)
+	rc=0; $(BENCH_FETCH_CMD) || rc=$$?; \
+	$(BENCH_BUNDLE_CMD) || rc=$$?; \
+	exit $$rc
+
+bench-bundle: deps all
+	@tests/bench/deps.sh
+	@$(BENCH_ZSTD)
+	$(BENCH_BUNDLE_CMD)

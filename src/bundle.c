@@ -214,7 +214,8 @@ static hf_code copy_file(copier *cp, const char *name, const char *real, const h
         close(fd);
         return HF_OK;
     }
-    hf_hasher *h = hf_hasher_new(e->size);
+    /* LFS files are checked by sha256 alone: their git oid is that of the pointer text */
+    hf_hasher *h = e->lfs ? hf_hasher_new_sha256(e->size) : hf_hasher_new(e->size);
     hf_code rc = h ? HF_OK : hf_fail(err, HF_EOTHER, "out of memory");
     if (rc == HF_OK && cp->w)
         rc = hf_archive_begin_file(cp->w, name, e->size, err);
@@ -554,7 +555,8 @@ hf_code hf_bundle_verify(const char *archive, hf_verify_fn fn, void *ctx, hf_man
         }
         seen[i] = true;
         checked++;
-        hf_hasher *h = hf_hasher_new(e.size >= 0 ? e.size : me->size);
+        long long want = e.size >= 0 ? e.size : me->size;
+        hf_hasher *h = me->lfs ? hf_hasher_new_sha256(want) : hf_hasher_new(want);
         if (!h) {
             rc = hf_fail(err, HF_EOTHER, "out of memory");
             break;

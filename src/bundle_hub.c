@@ -148,7 +148,7 @@ static hf_code fetch(hf_client *c, CURL *easy, const hf_repo *repo, const char *
                      const char *revision, const hf_entry *e, hf_stream_sink sink, void *ctx,
                      char sha256[65], hf_error *err) {
     char *url = hf_url_resolve(hf_client_endpoint(c), repo, commit, e->path);
-    hf_hasher *h = hf_hasher_new(e->size);
+    hf_hasher *h = e->lfs ? hf_hasher_new_sha256(e->size) : hf_hasher_new(e->size);
     hf_req_ctx rctx = {repo->id, revision, e->path, false};
     hf_code rc = url && h ? hf_stream_get(c, easy, url, e->size, &rctx, h, sink, ctx, err)
                           : hf_fail(err, HF_EOTHER, "out of memory");
