@@ -164,12 +164,23 @@ hf_code hf_bundle_write_head(hf_archive_writer *w, const char *prefix, const hf_
     return rc;
 }
 
-/* The optional commit_date of a manifest's text (a field hf-fetch may add). */
-static bool manifest_commit_date(const char *text, size_t len, long long *out) {
-    json_t *root = json_loadb(text, len, 0, NULL);
-    bool ok = hf_bundle_parse_time(json_string_value(json_object_get(root, "commit_date")), out);
-    json_decref(root);
-    return ok;
+hf_code hf_bundle_settle(const hf_manifest *m, const hf_bundle_opts *o, hf_bundle_result *res,
+                         hf_error *err) {
+    hf_code rc = hf_bundle_check_names(m, o->ro_crate, err);
+    if (rc == HF_OK)
+        rc = hf_bundle_prefix(m, o->prefix, &res->prefix, err);
+    if (rc != HF_OK)
+        return rc;
+    memcpy(res->commit, m->commit, 41);
+    res->files = m->files.n;
+    res->date_known = true;
+    if (o->mtime >= 0)
+        res->mtime = o->mtime;
+    else if (!hf_bundle_parse_time(m->commit_date, &res->mtime)) {
+        res->mtime = 0;
+        res->date_known = false;
+    }
+    return HF_OK;
 }
 
 /* ---- SOURCE mode ------------------------------------------------------------------------ */
@@ -306,21 +317,9 @@ hf_code hf_bundle_source(const char *source, const char *manifest, const char *o
         hf_fail(err, rc, "%.300s: %.700s", manifest, msg);
     }
     if (rc == HF_OK)
-        rc = hf_bundle_check_names(&m, o->ro_crate, err);
+        rc = hf_bundle_settle(&m, o, res, err);
     if (rc == HF_OK)
-        rc = hf_bundle_prefix(&m, o->prefix, &res->prefix, err);
-    if (rc == HF_OK) {
-        memcpy(res->commit, m.commit, 41);
-        res->files = m.files.n;
-        res->date_known = true;
-        if (o->mtime >= 0)
-            res->mtime = o->mtime;
-        else if (!manifest_commit_date(text, len, &res->mtime)) {
-            res->mtime = 0;
-            res->date_known = false;
-        }
         rc = hf_source_check(source, &m, o->allow_extra, output, &o->log, &src, err);
-    }
     if (rc == HF_OK) {
         res->bytes = src.bytes;
         if (o->ro_crate)

@@ -88,6 +88,11 @@ char *hf_bundle_entry_name(const char *prefix, const char *path);
 bool hf_bundle_parse_time(const char *iso, long long *out);
 /* The same as text: 2024-02-01T12:30:00Z. */
 void hf_bundle_format_time(long long t, char out[32]);
+/* What both flows settle from a manifest before writing: names checked, the prefix, the
+ * commit, the file count and the entries' time (o->mtime, else the manifest's commit_date,
+ * else 0 with date_known false). */
+hf_code hf_bundle_settle(const hf_manifest *m, const hf_bundle_opts *o, hf_bundle_result *res,
+                         hf_error *err);
 /* Refuses a manifest whose files would collide with the bundle's own entries. */
 hf_code hf_bundle_check_names(const hf_manifest *m, bool ro_crate, hf_error *err);
 /* Writes the manifest text and, with ro_crate, the RO-Crate metadata (card may be NULL). */

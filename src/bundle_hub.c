@@ -169,16 +169,11 @@ static hf_code fetch(hf_client *c, CURL *easy, const hf_repo *repo, const char *
     return rc;
 }
 
-/* The manifest's text: hf_manifest_json, with commit_date when known, and a final newline. */
-static char *manifest_text(const hf_manifest *m, bool date_known, long long date) {
+/* The manifest's text (hf_manifest_json) with a final newline. */
+static char *manifest_text(const hf_manifest *m) {
     json_t *o = hf_manifest_json(m);
     if (!o)
         return NULL;
-    if (date_known && !json_is_string(json_object_get(o, "commit_date"))) {
-        char d[32];
-        hf_bundle_format_time(date, d);
-        json_object_set_new(o, "commit_date", json_string(d));
-    }
     char *text = json_dumps(o, JSON_INDENT(2));
     json_decref(o);
     if (!text)
@@ -233,6 +228,7 @@ hf_code hf_bundle_hub(hf_client *c, const hf_repo *repo, const char *revision,
         m.revision = strdup(revision);
         memcpy(m.commit, info.commit, 41);
         m.endpoint = strdup(hf_client_endpoint(c));
+        m.commit_date = info.last_modified ? strdup(info.last_modified) : NULL;
         m.tool_name = strdup("hf-bundle");
         m.tool_version = strdup(HF_VERSION);
         items = calloc(m.files.n, sizeof *items);
@@ -240,20 +236,7 @@ hf_code hf_bundle_hub(hf_client *c, const hf_repo *repo, const char *revision,
             rc = hf_fail(err, HF_EOTHER, "out of memory");
     }
     if (rc == HF_OK)
-        rc = hf_bundle_check_names(&m, o->ro_crate, err);
-    if (rc == HF_OK)
-        rc = hf_bundle_prefix(&m, o->prefix, &res->prefix, err);
-    if (rc == HF_OK) {
-        memcpy(res->commit, m.commit, 41);
-        res->files = m.files.n;
-        res->date_known = true;
-        if (o->mtime >= 0)
-            res->mtime = o->mtime;
-        else if (!hf_bundle_parse_time(info.last_modified, &res->mtime)) {
-            res->mtime = 0;
-            res->date_known = false;
-        }
-    }
+        rc = hf_bundle_settle(&m, o, res, err);
 
     /* the regular files first: their sha256 goes into the manifest */
     for (size_t i = 0; rc == HF_OK && i < m.files.n; i++) {
@@ -269,7 +252,7 @@ hf_code hf_bundle_hub(hf_client *c, const hf_repo *repo, const char *revision,
         if (rc != HF_OK)
             spool_drop(&sp);
     }
-    if (rc == HF_OK && !(text = manifest_text(&m, res->date_known, res->mtime)))
+    if (rc == HF_OK && !(text = manifest_text(&m)))
         rc = hf_fail(err, HF_EOTHER, "out of memory");
     if (rc == HF_OK && o->ro_crate) {
         const hf_entry *readme = hf_entries_find(&m.files, "README.md");
