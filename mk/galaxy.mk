@@ -10,10 +10,10 @@
 # when its binary exists (never skip a listed tool whose binary is missing).
 GALAXY_TOOLS   ?= hf_list,hf_fetch,hf_bundle
 GALAXY_PYTHON  ?= /usr/bin/python3
-GALAXY_SHARED  ?= $(CURDIR)/../shared/galaxy
+GALAXY_SCHEMA  ?= $(CURDIR)/tests/galaxy/schema
 GALAXY_BIN_DIR ?= $(or $(HF_BIN_DIR),$(CURDIR)/$(BIN))
-GALAXY_RUN      = $(GALAXY_PYTHON) tests/galaxy/gxrun.py --xsd $(GALAXY_SHARED)/galaxy.xsd \
-                  --datatypes $(GALAXY_SHARED)/datatypes.txt
+GALAXY_RUN      = $(GALAXY_PYTHON) tests/galaxy/gxrun.py --xsd $(GALAXY_SCHEMA)/galaxy.xsd \
+                  --datatypes $(GALAXY_SCHEMA)/datatypes.txt
 SHED_DIR       := build/shed
 SHED_BINS      := hf-list hf-fetch hf-bundle
 

@@ -39,7 +39,7 @@ from gxparams import (DatasetWrapper, EmptyCollection, NoneDataset, SubmissionEr
 from gxverify import verify_collection, verify_dataset, verify_assertions  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(HERE))
-DEFAULT_SHARED = os.path.join(os.path.dirname(REPO), "shared", "galaxy")
+SCHEMA_DIR = os.path.join(HERE, "schema")  # vendored: see schema/SOURCE.md
 
 NAMED_PATTERNS = {
     "__default__": r"primary_DATASET_ID_(?P<designation>[^_]+)_(?P<visible>[^_]+)_(?P<ext>[^_]+)(_(?P<dbkey>[^_]+))?",
@@ -631,8 +631,8 @@ def main(argv=None):
     ap.add_argument("--list-test-data", action="store_true",
                     help="print the test-data files the tests of the selected tools use, and exit")
     ap.add_argument("--test-data", default=os.path.join(REPO, "test-data"))
-    ap.add_argument("--xsd", default=os.path.join(DEFAULT_SHARED, "galaxy.xsd"))
-    ap.add_argument("--datatypes", default=os.path.join(DEFAULT_SHARED, "datatypes.txt"))
+    ap.add_argument("--xsd", default=os.path.join(SCHEMA_DIR, "galaxy.xsd"))
+    ap.add_argument("--datatypes", default=os.path.join(SCHEMA_DIR, "datatypes.txt"))
     ap.add_argument("--endpoint", help="use this Hub instead of starting the fixture Hub")
     ap.add_argument("--job-env", action="append", default=[], help="KEY=VALUE set by the 'admin' for jobs")
     ap.add_argument("--slots", type=int, default=2)
