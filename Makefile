@@ -78,10 +78,13 @@ unit: $(UNIT_BIN)
 cli: $(TOOL_BIN)
 	HF_BIN_DIR=$(CURDIR)/$(BIN) $(PYTHON) tests/run.py
 
+# The last line says green and how long it took; any failure stops it before.
 ci: deps
-	$(MAKE) --no-print-directory check
-	$(MAKE) --no-print-directory check SANITIZE=1
-	$(MAKE) --no-print-directory $(CI_EXTRA)
+	@set -e; start=$$(date +%s); \
+	$(MAKE) --no-print-directory check; \
+	$(MAKE) --no-print-directory check SANITIZE=1; \
+	$(MAKE) --no-print-directory $(CI_EXTRA); \
+	echo "ci: green: check, check SANITIZE=1, $(CI_EXTRA) in $$(($$(date +%s) - start)) s"
 
 demo: deps all
 	@$(PYTHON) tests/demo.py --bin $(CURDIR)/$(BIN)

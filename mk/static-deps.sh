@@ -1,26 +1,38 @@
 #!/usr/bin/env bash
 # shellcheck disable=SC2034 # RECIPE_REV is read only through the hash
-# Builds the libraries of the fully static (musl) binaries from pinned Debian
-# source packages into a cache prefix, and nothing when that prefix is already
+# Builds the libraries of the fully static (musl) binaries from Debian source
+# packages into a cache prefix, and nothing when that prefix is already
 # complete (so `make static` can call it every time).
 #
-#   mk/static-deps.sh            build if needed; print the prefix
-#   mk/static-deps.sh --prefix   print the prefix for the current pins only
-#   mk/static-deps.sh --versions print the pinned versions
+#   mk/static-deps.sh              build if needed; print the prefix
+#   mk/static-deps.sh --out DIR    the same, and record in DIR/deps-prefix the
+#                                  prefix and in DIR/VERSIONS the versions built
+#                                  (each rewritten only when it changes)
+#   mk/static-deps.sh --prefix     print the prefix of the pinned versions
+#   mk/static-deps.sh --versions   print the pinned versions
 #
-# The prefix is build/static-deps/<hash>/ (include/ lib/ lib/pkgconfig/), the
-# hash being that of the PINNED section below plus the compiler's version;
-# build/static-deps/current links to the last complete one. Sources are
-# downloaded with `apt-get source` into build/static-src/. Both places can be
-# moved with STATIC_DEPS_DIR and STATIC_SRC_DIR (absolute paths), e.g. to a
-# folder that outlives the work tree. STATIC_JOBS sets make's -j (2).
-# The recipe and its measurements: shared docs, static-build.md.
+# Pins are preferences, not requirements: a pinned version the apt sources no
+# longer offer (Debian's security suite keeps only the newest) is replaced by
+# the newest version they offer of that package, said in one line; apt
+# authenticates what it downloads either way. The versions actually built are
+# in the prefix's .versions file, in DIR/VERSIONS and in `hf-fetch -V -v`.
+#
+# The prefix is CACHE/<key>/ (include/ lib/ lib/pkgconfig/), the key hashing
+# the recipe below with the versions built, and the compiler's version. CACHE
+# is outside the checkout, shared by every clone and worktree of the machine:
+# $STATIC_DEPS_DIR, else ${XDG_CACHE_HOME:-~/.cache}/hf-galaxy/static-deps.
+# Sources are downloaded with `apt-get source` into $STATIC_SRC_DIR, else
+# ${XDG_CACHE_HOME:-~/.cache}/hf-galaxy/static-src. STATIC_JOBS sets make's -j
+# (2). STATIC_PIN_OVERRIDE="pkg=version ..." replaces pins for one run (to
+# try a version, or to check the fallback with a version that does not exist).
+# The recipe and its measurements: the project's static-build notes.
 set -euo pipefail
 
 # ---- PINNED: begin (hashed: any change here rebuilds the cache) -------------
 # Debian bookworm source packages, in build order: package=version.
 # When the mirror drops a version (security suites keep only the newest), the
-# download fails and lists what it has: bump the pin here, nowhere else.
+# newest one offered is built instead (said in one line): bump the pin here,
+# nowhere else, when convenient.
 PINS=(
   zlib=1:1.2.13.dfsg-1
   openssl=3.0.22-1~deb12u2
@@ -66,8 +78,9 @@ JANSSON_FLAGS=(--disable-shared --enable-static)
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SELF="$ROOT/mk/static-deps.sh"
-DEPS_BASE=${STATIC_DEPS_DIR:-$ROOT/build/static-deps}
-SRC_BASE=${STATIC_SRC_DIR:-$ROOT/build/static-src}
+USER_CACHE=${XDG_CACHE_HOME:-${HOME:-$ROOT/build}/.cache}/hf-galaxy
+DEPS_BASE=${STATIC_DEPS_DIR:-$USER_CACHE/static-deps}
+SRC_BASE=${STATIC_SRC_DIR:-$USER_CACHE/static-src}
 JOBS=${STATIC_JOBS:-2}
 TOOLS=(musl-tools autoconf automake libtool dpkg-dev pkg-config make file
   patch xz-utils bzip2)
@@ -80,11 +93,28 @@ compiler_id() {
   printf 'musl-dev %s\n' "$(dpkg-query -W -f='${Version}' musl-dev 2>/dev/null || echo none)"
   printf 'gcc %s\n' "$(x86_64-linux-gnu-gcc -dumpfullversion 2>/dev/null || echo none)"
 }
-cache_hash() { { pinned_section; compiler_id; } | sha256sum | cut -c1-16; }
+# The key of a set of versions (one pkg=version a line on stdin): the recipe
+# without its PINS lines, those versions, the compiler.
+cache_key() {
+  { pinned_section | sed '/^PINS=(/,/^)/d'; echo "versions:"; cat; compiler_id; } |
+    sha256sum | cut -c1-16
+}
 
+# The pins, with STATIC_PIN_OVERRIDE applied.
+PIN_LIST=()
+for pin in "${PINS[@]}"; do
+  for o in ${STATIC_PIN_OVERRIDE:-}; do
+    [ "${o%%=*}" = "${pin%%=*}" ] && pin=$o
+  done
+  PIN_LIST+=("$pin")
+done
+pinned_key() { printf '%s\n' "${PIN_LIST[@]}" | cache_key; }
+
+OUT_DIR=""
 case "${1:-}" in
-  --prefix) echo "$DEPS_BASE/$(cache_hash)"; exit 0 ;;
-  --versions) printf '%s\n' "${PINS[@]}"; exit 0 ;;
+  --prefix) echo "$DEPS_BASE/$(pinned_key)"; exit 0 ;;
+  --versions) printf '%s\n' "${PIN_LIST[@]}"; exit 0 ;;
+  --out) [ -n "${2:-}" ] || die "--out takes a folder"; OUT_DIR=$2 ;;
   "") ;;
   *) die "unknown argument: $1" ;;
 esac
@@ -169,17 +199,30 @@ is_orig_only() { local p; for p in "${ORIG_ONLY[@]}"; do [ "$p" = "$1" ] && retu
 # `apt-get source --print-uris` lines: 'URI' NAME SIZE SHA256:HASH
 uris_of() { apt-get source --print-uris -qq "$1" 2>/dev/null | grep "^'" || true; }
 
+# The newest version of PKG that the apt sources offer (empty when none).
+newest_offered() {
+  local pkg=$1 v best=""
+  while IFS= read -r v; do
+    [ -n "$v" ] || continue
+    [ -n "$(uris_of "$pkg=$v")" ] || continue
+    if [ -z "$best" ] || dpkg --compare-versions "$v" gt "$best"; then best=$v; fi
+  done < <(apt-cache showsrc "$pkg" 2>/dev/null | sed -n 's/^Version: //p' | sort -u)
+  echo "$best"
+}
+
+# Prints the pin when the apt sources offer it, else PKG=the newest version
+# they offer (saying so); fails only when they offer none. Runs in $(...):
+# the package lists must be fresh before.
 resolve_pin() {
-  local pin=$1 pkg
+  local pin=$1 pkg newest
   pkg=$(pkg_of "$pin")
   if [ -z "$(uris_of "$pin")" ]; then
-    apt_update
-    if [ -z "$(uris_of "$pin")" ]; then
-      say "the apt sources do not have $pin; they have:"
-      apt-cache showsrc "$pkg" 2>/dev/null | sed -n 's/^Version: /  '"$pkg"'=/p' | sort -u >&2
-      die "bump the pin in mk/static-deps.sh (PINNED section)"
-    fi
+    newest=$(newest_offered "$pkg")
+    [ -n "$newest" ] || die "the apt sources offer no version of $pkg (pinned $pin)"
+    say "pinned $pin is no longer offered; building $pkg=$newest instead"
+    pin="$pkg=$newest"
   fi
+  echo "$pin"
 }
 
 # Checks NAME in the download folder against the hash apt-get prints.
@@ -321,26 +364,48 @@ build_one() {
   rm -rf "${WORK:?}/$pkg"
 }
 
+# DIR/NAME := content, rewritten only when it changes (make compares times).
+record() {
+  local file=$1 content=$2
+  if [ ! -f "$file" ] || [ "$(cat "$file")" != "$content" ]; then
+    printf '%s\n' "$content" >"$file.tmp" && mv "$file.tmp" "$file"
+  fi
+}
+
+# The prefix is ready: say where, and what it holds.
+finish() {
+  if [ -n "$OUT_DIR" ]; then
+    mkdir -p "$OUT_DIR"
+    record "$OUT_DIR/deps-prefix" "$P"
+    record "$OUT_DIR/VERSIONS" "$(cat "$P/.versions")"
+  fi
+  echo "$P"
+}
+
 main() {
   ensure_tools
   command -v musl-gcc >/dev/null || die "musl-gcc not found (musl-tools)"
-  local hash
-  hash=$(cache_hash)
-  P="$DEPS_BASE/$hash"
   mkdir -p "$DEPS_BASE"
   exec 9>"$DEPS_BASE/.lock"
   flock 9
-  if [ -f "$P/.complete" ]; then
-    ln -sfn "$hash" "$DEPS_BASE/current"
-    echo "$P"
-    return 0
-  fi
+  # The pinned versions, built before: no apt needed.
+  P="$DEPS_BASE/$(pinned_key)"
+  [ -f "$P/.complete" ] && { finish; return 0; }
 
   ensure_debsrc
+  local pin resolved=() key
+  # Fresh package lists before deciding that a pin is gone (once, not per pin).
+  for pin in "${PIN_LIST[@]}"; do
+    [ -n "$(uris_of "$pin")" ] || { apt_update; break; }
+  done
+  for pin in "${PIN_LIST[@]}"; do resolved+=("$(resolve_pin "$pin")"); done
+  key=$(printf '%s\n' "${resolved[@]}" | cache_key)
+  P="$DEPS_BASE/$key"
+  [ -f "$P/.complete" ] && { finish; return 0; }
+
   DL="$SRC_BASE/dl"; WORK="$SRC_BASE/work"; LOGS="$SRC_BASE/logs"
   mkdir -p "$DL" "$WORK" "$LOGS"
-  local pin
-  for pin in "${PINS[@]}"; do resolve_pin "$pin"; download "$pin"; done
+  for pin in "${resolved[@]}"; do download "$pin"; done
 
   say "building into $P (make -j$JOBS)"
   rm -rf "$P"
@@ -356,13 +421,13 @@ main() {
   local t0
   t0=$(date +%s)
   : >"$P/.timings"
-  for pin in "${PINS[@]}"; do build_one "$pin"; done
+  for pin in "${resolved[@]}"; do build_one "$pin"; done
   audit_prefix
   printf 'total %s\n' "$(($(date +%s) - t0))" >>"$P/.timings"
+  printf '%s\n' "${resolved[@]}" >"$P/.versions"
   { pinned_section; compiler_id; } >"$P/.complete"
-  ln -sfn "$hash" "$DEPS_BASE/current"
   say "done in $(($(date +%s) - t0)) s: $P"
-  echo "$P"
+  finish
 }
 
 main

@@ -8,6 +8,7 @@
 
 #include "token.h"
 #include "url.h"
+#include "version.h"
 
 #define HF_DEFAULT_ENDPOINT "https://huggingface.co"
 
@@ -54,6 +55,9 @@ int hf_cli_option(hf_cli *cli, int opt, const char *arg, hf_error *err) {
     case 'v':
         cli->verbosity = 2;
         return 1;
+    case 'V':
+        cli->show_version = true;
+        return 1;
     default:
         return 0;
     }
@@ -74,6 +78,11 @@ hf_code hf_cli_finish(hf_cli *cli, const char *repo_id, hf_error *err) {
     if ((rc = hf_endpoint_normalize(ep, &cli->endpoint, err)) != HF_OK)
         return rc;
     return hf_token_load(cli->token_file, &cli->token, err);
+}
+
+int hf_cli_version(const hf_cli *cli) {
+    hf_version_print(stdout, cli->prog, cli->verbosity >= 2);
+    return 0;
 }
 
 void hf_cli_free(hf_cli *cli) {

@@ -19,7 +19,8 @@ typedef struct {
     hf_filter filter;
     const char *endpoint_arg;
     const char *token_file;
-    int verbosity; /* 0 quiet, 1 normal, 2 verbose */
+    int verbosity;     /* 0 quiet, 1 normal, 2 verbose */
+    bool show_version; /* -V: the main prints hf_cli_version once the options are read */
     /* filled by hf_cli_finish */
     char *endpoint;
     char *token;
@@ -36,12 +37,15 @@ typedef struct {
 
 void hf_cli_init(hf_cli *cli, const char *prog);
 /* Takes a common option: 1 when it was one, 0 when it is the caller's, -1 on a bad value
- * (err set). -h and -V are left to the caller. */
+ * (err set). -h is left to the caller; -V sets show_version. */
 int hf_cli_option(hf_cli *cli, int opt, const char *arg, hf_error *err);
 /* Checks the repo id and revision, settles the endpoint ($HF_ENDPOINT, else the Hub) and
  * loads the token. */
 hf_code hf_cli_finish(hf_cli *cli, const char *repo_id, hf_error *err);
 void hf_cli_free(hf_cli *cli);
+/* After -V: the version on stdout (with -v, the libraries and what they were built from);
+ * returns the exit code, 0. */
+int hf_cli_version(const hf_cli *cli);
 
 /* A client for cli's endpoint and token, logging to stderr at cli's verbosity. */
 hf_code hf_cli_client(hf_cli *cli, hf_client **out, hf_error *err);

@@ -215,15 +215,16 @@ int main(int argc, char **argv) {
             fputs(usage, stdout);
             hf_cli_free(&cli);
             return 0;
-        case 'V':
-            printf("hf-bundle %s\n", HF_VERSION);
-            hf_cli_free(&cli);
-            return 0;
         default:
             fputs("Try 'hf-bundle --help'.\n", stderr);
             hf_cli_free(&cli);
             return HF_EUSAGE;
         }
+    }
+    if (cli.show_version) {
+        int vrc = hf_cli_version(&cli);
+        hf_cli_free(&cli);
+        return vrc;
     }
     int rest = argc - optind;
 

@@ -126,13 +126,14 @@ static hf_code parse(int argc, char **argv, options *o, bool *exit_now, hf_error
             fputs(usage, stdout);
             *exit_now = true;
             return HF_OK;
-        case 'V':
-            printf("hf-fetch %s\n", HF_VERSION);
-            *exit_now = true;
-            return HF_OK;
         default:
             return hf_fail(err, HF_EUSAGE, "unknown option (try 'hf-fetch --help')");
         }
+    }
+    if (o->cli.show_version) {
+        hf_cli_version(&o->cli);
+        *exit_now = true;
+        return HF_OK;
     }
     if (o->local_dir && o->cache_dir)
         return hf_fail(err, HF_EUSAGE, "--local-dir and --cache-dir exclude each other");

@@ -70,15 +70,16 @@ int main(int argc, char **argv) {
             fputs(usage, stdout);
             hf_cli_free(&cli);
             return 0;
-        case 'V':
-            printf("hf-list %s\n", HF_VERSION);
-            hf_cli_free(&cli);
-            return 0;
         default:
             fputs("Try 'hf-list --help'.\n", stderr);
             hf_cli_free(&cli);
             return HF_EUSAGE;
         }
+    }
+    if (cli.show_version) {
+        int vrc = hf_cli_version(&cli);
+        hf_cli_free(&cli);
+        return vrc;
     }
     if (optind != argc - 1) {
         hf_fail(&err, HF_EUSAGE, "expected one REPO_ID (try 'hf-list --help')");

@@ -3,19 +3,24 @@
 # under the size limit, and hf-list runs in an empty chroot; with --ref-bin,
 # the end-to-end checks of e2e.sh too (the static binaries in an empty chroot
 # against the fixture Hub over HTTPS, compared with the ordinary build there).
-#   check.sh --version VERSION --max-bytes N [--ref-bin DIR] [--python PY] BINARY...
+#   check.sh --version VERSION --max-bytes N [--versions-file FILE] [--ref-bin DIR]
+#            [--python PY] BINARY...
+# --versions-file: build/static/VERSIONS, the Debian source versions that every
+# binary's `--version --verbose` must report as what it was built from.
 set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 version=
 max=6291456
 ref_bin=
+versions_file=
 python=python3
 while [ $# -gt 0 ]; do
   case "$1" in
     --version) version=$2; shift 2 ;;
     --max-bytes) max=$2; shift 2 ;;
     --ref-bin) ref_bin=$2; shift 2 ;;
+    --versions-file) versions_file=$2; shift 2 ;;
     --python) python=$2; shift 2 ;;
     *) break ;;
   esac
@@ -43,6 +48,15 @@ for b in "$@"; do
     *"not a dynamic executable"*) ok "$n: ldd: not a dynamic executable" ;;
     *) bad "$n: ldd says: $l" ;;
   esac
+  if [ -n "$versions_file" ]; then
+    want="built from: $(tr '\n' ' ' <"$versions_file" | sed 's/ $//')"
+    got=$("$b" --version --verbose 2>&1 | grep '^built from: ')
+    if [ -s "$versions_file" ] && [ "$got" = "$want" ]; then
+      ok "$n: --version --verbose says what it was built from (VERSIONS)"
+    else
+      bad "$n: --version --verbose says '$got', VERSIONS says '$want'"
+    fi
+  fi
   size=$(stat -c %s "$b")
   if [ "$size" -lt "$max" ]; then
     ok "$n: $size bytes (< $max)"
