@@ -9,11 +9,14 @@
 # GALAXY_TOOLS lists the tools whose tests check-galaxy runs: a tool joins it
 # when its binary exists (never skip a listed tool whose binary is missing).
 GALAXY_TOOLS   ?= hf_list,hf_fetch,hf_bundle
+# The oldest Galaxy release the suite supports (README, "Which Galaxy"): every tool's
+# profile must be exactly this (credentials need 25.1; an older Galaxy refuses the tools).
+GALAXY_PROFILE_FLOOR := 25.1
 GALAXY_PYTHON  ?= /usr/bin/python3
 GALAXY_SCHEMA  ?= $(CURDIR)/tests/galaxy/schema
 GALAXY_BIN_DIR ?= $(or $(HF_BIN_DIR),$(CURDIR)/$(BIN))
 GALAXY_RUN      = $(GALAXY_PYTHON) tests/galaxy/gxrun.py --xsd $(GALAXY_SCHEMA)/galaxy.xsd \
-                  --datatypes $(GALAXY_SCHEMA)/datatypes.txt
+                  --datatypes $(GALAXY_SCHEMA)/datatypes.txt --profile-floor $(GALAXY_PROFILE_FLOOR)
 SHED_DIR       := build/shed
 SHED_BINS      := hf-list hf-fetch hf-bundle
 

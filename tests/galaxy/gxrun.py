@@ -22,6 +22,7 @@ import json
 import os
 import re
 import shutil
+import string
 import subprocess
 import sys
 import tempfile
@@ -399,6 +400,13 @@ class Runner:
             env[ev.get("name")] = fill_template(ev.text or "", context)
         env.update(cred_env)
 
+        version_output = None
+        if tool.version_command:
+            version_output = run_version_command(tool, self.tool_dir, working, env)
+            version_path = os.path.join(job, "outputs", "COMMAND_VERSION")
+            with open(version_path, "w", encoding="utf-8") as fh:
+                fh.write(version_output)
+
         stdout_path = os.path.join(job, "outputs", "tool_stdout")
         stderr_path = os.path.join(job, "outputs", "tool_stderr")
         timeout = int(test_el.get("maxseconds") or self.args.maxseconds)
@@ -484,8 +492,13 @@ class Runner:
                             "assert_stdout": "Standard output of the job",
                             "assert_stderr": "Standard error of the job"}[tag]
                     problems.append(f"{what} different than expected\n{e}")
-        if test_el.findall("assert_command_version"):
-            raise ToolError("assert_command_version is not supported (no version_command)")
+        for el in test_el.findall("assert_command_version"):
+            if version_output is None:
+                raise ToolError("assert_command_version without a <version_command>")
+            try:
+                verify_assertions(version_output.encode("utf-8"), list(el))
+            except AssertionError as e:
+                problems.append(f"Command version different than expected\n{e}")
 
         for coll_el in output_collections:
             name = coll_el.get("name")
@@ -571,6 +584,64 @@ def load_datatypes(path):
         return {l.strip() for l in fh if l.strip() and not l.startswith("#")}
 
 
+def run_version_command(tool, tool_dir, working, env):
+    """What Galaxy records as the tool's version: <version_command> with $__tool_directory__
+    substituted (string.Template, as ToolEvaluator._build_version_command), run by the job
+    script in the working directory before the tool script, stdout and stderr together."""
+    command = string.Template(tool.version_command).safe_substitute({"__tool_directory__": tool_dir})
+    proc = subprocess.run(["/bin/bash", "-c", command], cwd=working, env=env, stdin=subprocess.DEVNULL,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
+    return proc.stdout.decode("utf-8", "replace")
+
+
+DOI_RE = re.compile(r"^10\.\d{4,9}/\S+$")
+BIBTEX_RE = re.compile(r"^\s*@(misc|software|article|inproceedings|manual|book|techreport)\s*\{\s*[^,\s]+\s*,", re.I)
+
+
+def citation_problems(tool):
+    """Every citation resolves: a DOI of the right shape, or a BibTeX entry with its fields."""
+    cits = tool.root.findall("citations/citation")
+    if not cits:
+        return ["no <citations>: cite the software (a DOI or a BibTeX entry)"]
+    problems = []
+    for c in cits:
+        text = (c.text or "").strip()
+        if c.get("type") == "doi":
+            if not DOI_RE.match(text):
+                problems.append(f"citation: {text!r} is not a DOI (10.NNNN/...)")
+        elif c.get("type") == "bibtex":
+            fields = set(re.findall(r"(\w+)\s*=\s*[{\"\d]", text))
+            if not BIBTEX_RE.match(text) or text.count("{") != text.count("}"):
+                problems.append("citation: the BibTeX entry does not parse (@type{key, ...} with balanced braces)")
+            for need in ("title", "author", "year"):
+                if need not in {k.lower() for k in fields}:
+                    problems.append(f"citation: the BibTeX entry has no {need}")
+            if "url" not in {k.lower() for k in fields} and "\\url{" not in text and "doi" not in {k.lower() for k in fields}:
+                problems.append("citation: the BibTeX entry names no url nor doi")
+        else:
+            problems.append(f"citation type {c.get('type')!r} is neither doi nor bibtex")
+    return problems
+
+
+def suite_problems(tool, profile_floor, tool_dir=None):
+    """The suite's own rules: the profile is the supported floor, the binary's version is
+    recorded (<version_command>, and what it prints names the tool's version), citations."""
+    problems = []
+    if tool.profile != profile_floor:
+        problems.append(f"profile {tool.profile} is not the suite's floor {profile_floor} "
+                        "(README: which Galaxy; mk/galaxy.mk GALAXY_PROFILE_FLOOR)")
+    if not tool.version_command:
+        problems.append("no <version_command>")
+    elif tool_dir:
+        upstream = (tool.version or "").split("+galaxy")[0]
+        with tempfile.TemporaryDirectory(prefix="gxrun-version-") as d:
+            out = run_version_command(tool, tool_dir, d, {"PATH": "/usr/bin:/bin", "HOME": d})
+        if not re.search(r"(^|\s)%s(\s|$)" % re.escape(upstream), out):
+            problems.append(f"<version_command> prints {out.strip()!r}, not the tool version {upstream}")
+    problems += citation_problems(tool)
+    return problems
+
+
 def lint(tool, datatypes):
     problems = []
     for out in tool.outputs:
@@ -633,6 +704,8 @@ def main(argv=None):
     ap.add_argument("--test-data", default=os.path.join(REPO, "test-data"))
     ap.add_argument("--xsd", default=os.path.join(SCHEMA_DIR, "galaxy.xsd"))
     ap.add_argument("--datatypes", default=os.path.join(SCHEMA_DIR, "datatypes.txt"))
+    ap.add_argument("--profile-floor", help="the suite's rules: every tool has this profile, a "
+                    "<version_command> printing its version, and citations that resolve")
     ap.add_argument("--endpoint", help="use this Hub instead of starting the fixture Hub")
     ap.add_argument("--job-env", action="append", default=[], help="KEY=VALUE set by the 'admin' for jobs")
     ap.add_argument("--slots", type=int, default=2)
@@ -690,6 +763,8 @@ def main(argv=None):
         errors = validate_schema(tool.tree, args.xsd, name)
         report(not errors, f"schema {name}", "\n".join(errors))
         problems = lint(tool, datatypes)
+        if args.profile_floor:
+            problems += suite_problems(tool, args.profile_floor, tool_dir)
         report(not problems, f"lint {name}", "\n".join(problems))
         tools.append(tool)
 

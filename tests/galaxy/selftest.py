@@ -238,6 +238,30 @@ def diff_counts_like_galaxy():
         files_diff(write(d, "c", "3\n1\n2\n"), a, {"sort": "true"})
 
 
+@check
+def suite_rules_profile_version_citations():
+    from gxrun import citation_problems, suite_problems
+    good_bib = ("@misc{x,\n  title = {T},\n  author = {{A}},\n  year = {2025},\n"
+                "  howpublished = {\\url{https://example.org}}\n}")
+    with tempfile.TemporaryDirectory() as d:
+        def tool(profile, version_command, citations):
+            path = write(d, "t.xml", f'''<tool id="t" name="t" version="1.2.3+galaxy0" profile="{profile}">
+{version_command}<command>true</command><inputs/><outputs/>{citations}</tool>''')
+            return Tool(path)
+        vc = "<version_command>echo 't 1.2.3'</version_command>"
+        cit = f'<citations><citation type="bibtex">{good_bib}</citation></citations>'
+        assert suite_problems(tool("25.1", vc, cit), "25.1", d) == []
+        assert any("floor" in p for p in suite_problems(tool("24.1", vc, cit), "25.1", d))
+        assert any("version_command" in p for p in suite_problems(tool("25.1", "", cit), "25.1", d))
+        wrong = "<version_command>echo 't 9.9'</version_command>"
+        assert any("not the tool version" in p for p in suite_problems(tool("25.1", wrong, cit), "25.1", d))
+        assert any("no <citations>" in p for p in citation_problems(tool("25.1", vc, "")))
+        doi = '<citations><citation type="doi">10.1093/nar/gkae410</citation></citations>'
+        assert citation_problems(tool("25.1", vc, doi)) == []
+        assert citation_problems(tool("25.1", vc, doi.replace("10.1093/", "1093/")))
+        assert citation_problems(tool("25.1", vc, cit.replace("year = {2025},", "")))
+
+
 # ---------------------------------------------------------------- whole runs
 
 def run_runner(tool_dir, extra_env=None):
