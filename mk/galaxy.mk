@@ -8,7 +8,9 @@
 #   make shed-test     the tests of every tool, run from build/shed alone
 # GALAXY_TOOLS lists the tools whose tests check-galaxy runs: a tool joins it
 # when its binary exists (never skip a listed tool whose binary is missing).
-GALAXY_TOOLS   ?= hf_list,hf_fetch,hf_bundle
+GALAXY_TOOLS   ?= hf_list,hf_fetch,hf_bundle,data_manager_hf_fetch
+# Data managers (IUC layout), linted and tested like Galaxy runs them (tests/galaxy/gxdm.py).
+GALAXY_DATA_MANAGERS := data_managers/data_manager_hf_fetch
 # The oldest Galaxy release the suite supports (README, "Which Galaxy"): every tool's
 # profile must be exactly this (credentials need 25.1; an older Galaxy refuses the tools).
 GALAXY_PROFILE_FLOOR := 25.1
@@ -26,7 +28,8 @@ CHECK_EXTRA += check-galaxy
 
 check-galaxy: $(TOOL_BIN)
 	$(GALAXY_PYTHON) tests/galaxy/selftest.py
-	$(GALAXY_RUN) --xml-dir tool_xml --bin-dir $(GALAXY_BIN_DIR) --tools $(GALAXY_TOOLS)
+	$(GALAXY_RUN) --xml-dir tool_xml --bin-dir $(GALAXY_BIN_DIR) --tools $(GALAXY_TOOLS) \
+	  $(addprefix --data-manager ,$(GALAXY_DATA_MANAGERS))
 
 shed:
 	@rm -rf $(SHED_DIR)

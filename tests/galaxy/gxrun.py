@@ -38,6 +38,8 @@ from gxtool import Tool, ToolError, as_bool, check_help_rst, validate_schema  # 
 from gxparams import (DatasetWrapper, EmptyCollection, NoneDataset, SubmissionError,  # noqa: E402
                       clean_command, fill_template, state_from_test, validate_state, wrap_state)
 from gxverify import verify_collection, verify_dataset, verify_assertions  # noqa: E402
+import gxdm  # noqa: E402
+import gxparams  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(HERE))
 SCHEMA_DIR = os.path.join(HERE, "schema")  # vendored: see schema/SOURCE.md
@@ -280,6 +282,15 @@ class Runner:
     def _run(self, tool, index, test_el, expect_failure):
         state = state_from_test(tool, test_el)
         cred_env = credentials_env(tool, test_el)
+        job = os.path.join(self.jobs_root, f"{tool.id}-{index}")
+        dm = getattr(tool, "data_manager", None)
+        if dm is not None:
+            # Galaxy's test framework loads tool_data_table_conf.xml.test: the tables the
+            # validators see and the .loc files rows are added to (copies, per test).
+            os.makedirs(os.path.join(job, "tool-data", "dm-data"))
+            tables = gxdm.load_tables(tool.data_table_conf, copy_to=os.path.join(job, "tool-data"))
+            gxparams.DATA_TABLES.clear()
+            gxparams.DATA_TABLES.update(tables)
         try:
             validate_state(tool.inputs, state)
         except SubmissionError as e:
@@ -291,8 +302,8 @@ class Runner:
                 return [], f"refused at submission, as expected: {e}"
             return [f"Galaxy would refuse the job: {e}"], ""
 
-        job = os.path.join(self.jobs_root, f"{tool.id}-{index}")
         working = os.path.join(job, "working")
+        test_data = getattr(tool, "test_data", self.test_data)
         for sub in ("working", "outputs", "configs", "home", "tmp", "inputs", "files"):
             os.makedirs(os.path.join(job, sub))
 
@@ -303,7 +314,7 @@ class Runner:
         def stage(values):
             for key, value in list(values.items()) if isinstance(values, dict) else []:
                 if isinstance(value, dict) and "file" in value and "ftype" in value:
-                    src = os.path.join(self.test_data, value["file"])
+                    src = os.path.join(test_data, value["file"])
                     if not os.path.isfile(src):
                         raise ToolError(f"test-data file {value['file']} not found")
                     if not value.get("ftype"):
@@ -342,13 +353,15 @@ class Runner:
                 ext = output_ext(out, context)
                 if ext not in self.datatypes:
                     raise TestFailure(f"output {out.name}: datatype {ext} unknown to Galaxy")
-                created[out.name] = {"kind": "data", "path": path, "ext": ext}
+                created[out.name] = {"kind": "data", "path": path, "ext": ext, "files_path": path[:-4] + "_files"}
                 context[out.name] = DatasetWrapper(path, ext, out.name, files_path=path[:-4] + "_files")
+                if dm is not None and ext == "data_manager_json":
+                    write_data_manager_params(path, out.name, created[out.name], _raw(state), job)
             else:
                 created[out.name] = {"kind": "collection", "type": out.collection_type}
                 context[out.name] = EmptyCollection()
         context.update({
-            "__tool_directory__": self.tool_dir,
+            "__tool_directory__": getattr(tool, "tool_dir", self.tool_dir),
             "__new_file_path__": os.path.join(job, "tmp"),
             "__root_dir__": self.tool_dir,
             "__user_id__": "1", "__user_email__": "tester@example.org", "__user_name__": "tester",
@@ -402,7 +415,7 @@ class Runner:
 
         version_output = None
         if tool.version_command:
-            version_output = run_version_command(tool, self.tool_dir, working, env)
+            version_output = run_version_command(tool, getattr(tool, "tool_dir", self.tool_dir), working, env)
             version_path = os.path.join(job, "outputs", "COMMAND_VERSION")
             with open(version_path, "w", encoding="utf-8") as fh:
                 fh.write(version_output)
@@ -477,7 +490,7 @@ class Runner:
                 continue
             try:
                 attrs = {k: v for k, v in out_el.attrib.items() if k != "name"}
-                verify_dataset(f"Output {name}", c["path"], c["ext"], attrs, list(out_el), self.test_data)
+                verify_dataset(f"Output {name}", c["path"], c["ext"], attrs, list(out_el), test_data)
             except AssertionError as e:
                 problems.append(str(e))
 
@@ -506,13 +519,40 @@ class Runner:
                 problems.append(f"Failed to find output [{name}], tool outputs include [{', '.join(collections)}]")
                 continue
             try:
-                verify_collection(f"Output collection {name}", coll_el, collections[name], self.test_data)
+                verify_collection(f"Output collection {name}", coll_el, collections[name], test_data)
             except AssertionError as e:
                 problems.append(str(e))
+
+        if dm is not None and not failed and not expect_failure:
+            problems += self._process_data_manager(dm, created, details)
 
         if problems:
             details.append("---- stdout ----\n" + stdout[-2000:] + "---- stderr ----\n" + stderr[-3000:])
         return problems, "\n".join(details)
+
+    def _process_data_manager(self, dm, created, details):
+        """What Galaxy does with a data manager's answer: files moved by data_manager_conf.xml,
+        rows added to the .loc files; then each huggingface row checked as a tool reads it."""
+        tables = gxparams.DATA_TABLES
+        data_path = os.path.join(os.path.dirname(next(iter(tables.values())).loc_files[0]), "dm-data")
+        extra = {name: c["files_path"] for name, c in created.items() if c["kind"] == "data"}
+        problems = []
+        for name, c in created.items():
+            if c.get("ext") != "data_manager_json":
+                continue
+            try:
+                rows = dm.process_result(c["path"], extra, data_path, tables)
+                if len(rows) != 1:
+                    raise gxdm.DataManagerFailure(f"{len(rows)} rows added, one expected")
+                for fields in rows:
+                    details.append("row added: " + " | ".join(fields))
+                    if "huggingface" in tables and fields in tables["huggingface"].rows():
+                        manifest = gxdm.verify_huggingface_row(tables["huggingface"], fields)
+                        details.append(f"row verified: {len(manifest['files'])} files of commit "
+                                       f"{manifest['commit']} match the manifest")
+            except gxdm.DataManagerFailure as e:
+                problems.append(f"data manager {dm.id}: {e}")
+        return problems
 
     def _check_input_formats(self, inputs, state, datasets):
         for p in inputs:
@@ -582,6 +622,16 @@ def test_data_files(tool):
 def load_datatypes(path):
     with open(path) as fh:
         return {l.strip() for l in fh if l.strip() and not l.startswith("#")}
+
+
+def write_data_manager_params(path, name, created, params, job):
+    """DataManagerTool.exec_before_job: the output first holds the job's parameters."""
+    with open(path, "w", encoding="utf-8") as fh:
+        json.dump({"param_dict": params,
+                   "output_data": [{"out_data_name": name, "ext": created["ext"], "file_name": path,
+                                    "extra_files_path": created["files_path"]}],
+                   "job_config": {"GALAXY_DATA_INDEX_DIR": os.path.join(job, "tool-data"),
+                                  "GALAXY_ROOT_DIR": job}}, fh)
 
 
 def run_version_command(tool, tool_dir, working, env):
@@ -680,6 +730,64 @@ def start_hub(args):
     return hub.endpoint, hub
 
 
+def load_data_manager(dm_dir, args, datatypes):
+    """A data manager folder: its tool staged with its macros and the hf-* binaries (from the
+    folder itself, as make shed ships them, else --bin-dir), the tables its tests use, and
+    the checks of the layout the Tool Shed and Galaxy expect. Returns (tool, staged, problems)."""
+    dm_dir = os.path.abspath(dm_dir)
+    conf = os.path.join(dm_dir, "data_manager_conf.xml")
+    dm = gxdm.DataManager(conf)
+    problems = []
+    tool_src = os.path.dirname(dm.tool_file)
+    staged = tempfile.mkdtemp(prefix="gxrun-dm-")
+    for f in glob.glob(os.path.join(tool_src, "*.xml")):
+        shutil.copyfile(f, os.path.join(staged, os.path.basename(f)))  # follows links (macros.xml)
+    binaries = glob.glob(os.path.join(tool_src, "hf-*")) or glob.glob(os.path.join(args.bin_dir, "hf-*"))
+    for b in binaries:
+        if os.path.isfile(b):
+            shutil.copy(b, staged)
+    tool = Tool(os.path.join(staged, os.path.basename(dm.tool_file)))
+    tool.tool_dir = staged
+    tool.data_manager = dm
+    tool.test_data = os.path.join(dm_dir, "test-data")
+    if tool.root.get("tool_type") != "manage_data":
+        problems.append("the data manager's tool is not tool_type=\"manage_data\"")
+    if tool.id != dm.id:
+        problems.append(f"data_manager_conf.xml id {dm.id} is not the tool id {tool.id}")
+    outputs = {o.name: o for o in tool.outputs}
+    sample = os.path.join(dm_dir, "tool_data_table_conf.xml.sample")
+    test_conf = os.path.join(dm_dir, "tool_data_table_conf.xml.test")
+    tool.data_table_conf = test_conf if os.path.exists(test_conf) else sample
+    if not os.path.exists(sample):
+        problems.append("no tool_data_table_conf.xml.sample")
+        return tool, staged, problems
+    sample_tables = gxdm.load_tables(sample)
+    for table_name, columns in dm.tables.items():
+        for c in columns:
+            if c.output_ref and (c.output_ref not in outputs or outputs[c.output_ref].format != "data_manager_json"):
+                problems.append(f"column {c.name}: output_ref {c.output_ref} is not a data_manager_json output")
+        t = sample_tables.get(table_name)
+        if t is None:
+            problems.append(f"tool_data_table_conf.xml.sample has no table {table_name}")
+            continue
+        if [c.name for c in columns] != t.columns:
+            problems.append(f"data_manager_conf.xml's columns of {table_name} are not those of the sample table")
+        for loc in t.loc_files:
+            loc_sample = os.path.join(dm_dir, loc) + ".sample"  # relative: to the shed repository
+            if not os.path.exists(loc_sample):
+                problems.append(f"no {os.path.relpath(loc_sample, dm_dir)} for table {table_name}")
+                continue
+            with open(loc_sample, encoding="utf-8") as fh:
+                for line in fh:
+                    body = line.rstrip("\n").lstrip(t.comment_char)
+                    if "\t" in body and len(body.split("\t")) != len(t.columns):
+                        problems.append(f"{os.path.basename(loc_sample)}: a row has {len(body.split(chr(9)))} "
+                                        f"fields, the table {len(t.columns)}")
+    if args.test_data and not glob.glob(os.path.join(dm_dir, "test-data", "*")):
+        problems.append("no test-data/")
+    return tool, staged, problems
+
+
 def stage_tool_dir(args):
     if args.tool_dir:
         return os.path.abspath(args.tool_dir), None
@@ -704,6 +812,9 @@ def main(argv=None):
     ap.add_argument("--test-data", default=os.path.join(REPO, "test-data"))
     ap.add_argument("--xsd", default=os.path.join(SCHEMA_DIR, "galaxy.xsd"))
     ap.add_argument("--datatypes", default=os.path.join(SCHEMA_DIR, "datatypes.txt"))
+    ap.add_argument("--data-manager", action="append", default=[],
+                    help="a data manager folder (IUC layout: data_manager_conf.xml, data_manager/, "
+                         "tool_data_table_conf.xml.test or .sample, tool-data/, test-data/)")
     ap.add_argument("--profile-floor", help="the suite's rules: every tool has this profile, a "
                     "<version_command> printing its version, and citations that resolve")
     ap.add_argument("--endpoint", help="use this Hub instead of starting the fixture Hub")
@@ -768,6 +879,23 @@ def main(argv=None):
         report(not problems, f"lint {name}", "\n".join(problems))
         tools.append(tool)
 
+    dm_staged = []
+    for dm_dir in args.data_manager:
+        label = os.path.basename(os.path.normpath(dm_dir))
+        try:
+            tool, staged_dm, problems = load_data_manager(dm_dir, args, datatypes)
+        except (ToolError, ET.ParseError, OSError) as e:
+            report(False, f"data manager {label}", str(e))
+            continue
+        dm_staged.append(staged_dm)
+        errors = validate_schema(tool.tree, args.xsd, os.path.basename(tool.path))
+        report(not errors, f"schema {label}/{os.path.basename(tool.path)}", "\n".join(errors))
+        problems += lint(tool, datatypes)
+        if args.profile_floor:
+            problems += suite_problems(tool, args.profile_floor, staged_dm)
+        report(not problems, f"lint {label}", "\n".join(problems))
+        tools.append(tool)
+
     selected = [t.strip() for t in args.tools.split(",") if t.strip()]
     known = {t.id for t in tools}
     for t in selected:
@@ -805,6 +933,9 @@ def main(argv=None):
         runner.cleanup()
     if staged and not args.keep:
         shutil.rmtree(staged, ignore_errors=True)
+    for d in dm_staged:
+        if not args.keep:
+            shutil.rmtree(d, ignore_errors=True)
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
 

@@ -10,6 +10,7 @@ Prints one line per check and "N passed, N failed"; exits 1 on any failure.
 """
 
 import io
+import json
 import os
 import subprocess
 import sys
@@ -152,6 +153,100 @@ def repo_id_validators():
         assert not ok(b), f"accepted a bad id {b!r}"
     assert ok("acme/x", "refs/pr/1") and ok("acme/x", "v1.0") and ok("acme/x", "a" * 40)
     assert not ok("acme/x", "a..b") and not ok("acme/x", "main branch") and not ok("acme/x", "")
+
+
+DM_DIR = os.path.join(REPO, "data_managers", "data_manager_hf_fetch")
+
+
+def dm_tool():
+    import gxdm
+    import gxparams
+    tool = Tool(os.path.join(DM_DIR, "data_manager", "data_manager_hf_fetch.xml"))
+    gxparams.DATA_TABLES.clear()
+    gxparams.DATA_TABLES.update(gxdm.load_tables(os.path.join(DM_DIR, "tool_data_table_conf.xml.test")))
+    return tool
+
+
+@check
+def data_manager_refuses_bad_rows_in_the_form():
+    tool = dm_tool()
+    row = {"value": "tiny_1_x", "name": "Tiny model", "pipeline_tag": "text-generation", "domain": "text",
+           "free_tag": "tiny", "version": "1", "path_mode": "cache"}
+
+    def ok(**changes):
+        state = {p.name: p.default() for p in tool.inputs}
+        state.update(repo_id="acme/tiny-model")
+        state["row"] = dict(row, **changes)
+        try:
+            validate_state(tool.inputs, state)
+            return True
+        except SubmissionError:
+            return False
+    assert ok()
+    assert ok(name='A "quoted" name, v2 (fp16)') and ok(version="2.1") and ok(free_tag="sd-XL_1")
+    # the value already in test-data/huggingface.loc (rows are only ever added)
+    assert not ok(value="existing_1_tiny-model"), "accepted a value already in the table"
+    for field in ("value", "free_tag", "version"):
+        for bad in ("../x", "a/b", "..", "1..2", ".hidden", "-x", "a b", "a\tb", "a\nb", "", "é", "x" * 129):
+            assert not ok(**{field: bad}), f"accepted {field}={bad!r}"
+    for bad in ("a\tb", "a\nb", "a\rb", "it's", ""):
+        assert not ok(name=bad), f"accepted name={bad!r}"
+    assert not ok(domain="genome") and not ok(pipeline_tag="not-a-task")
+
+
+@check
+def data_manager_row_script_refuses_and_escapes():
+    tool = dm_tool()
+    script = dict((n, c) for n, _, c in tool.configfiles)["row_sh"]
+    script = fill_template(script, {})
+    commit = "d0f2a7911c51d3edecd58366de6614a3a5e4d92b"
+    with tempfile.TemporaryDirectory() as d:
+        sh = write(d, "row.sh", script)
+        snap = f"{d}/out/v_1/hub/models--acme--m/snapshots/{commit}"
+
+        def run(value="v_1", name="M", free_tag="t", version="1", snapshot=snap, mode="cache"):
+            out = os.path.join(d, "out.json")
+            if os.path.exists(out):
+                os.unlink(out)
+            p = subprocess.run(["bash", sh, out, f"{d}/out", snapshot, mode, "acme/m", value, name,
+                                "text-generation", "text", free_tag, version], capture_output=True, text=True)
+            return p.returncode, (open(out).read() if os.path.exists(out) else None), p.stderr
+        rc, out, err = run(name='a "b" \\c')
+        assert rc == 0, err
+        row = json.loads(out)["data_tables"]["huggingface"][0]
+        assert row["name"] == f'a "b" \\c (acme/m@{commit})' and row["path"] == "v_1/hub", row
+        rc, out, _ = run(mode="snapshot")
+        assert json.loads(out)["data_tables"]["huggingface"][0]["path"] == f"v_1/hub/models--acme--m/snapshots/{commit}"
+        for bad in ({"name": "a\tb"}, {"name": "a\nb"}, {"free_tag": "a\tb"}, {"version": "../1"},
+                    {"value": "../v"}, {"free_tag": "x/y"}, {"version": ""}, {"snapshot": f"{d}/elsewhere/{commit}"},
+                    {"snapshot": f"{d}/out/v_1/hub/models--acme--m/snapshots/main"}, {"mode": "other"}):
+            rc, out, err = run(**bad)
+            assert rc == 2 and out is None and err.startswith("error: "), (bad, rc, err)
+
+
+@check
+def data_manager_results_processed_like_galaxy():
+    import gxdm
+    dm = gxdm.DataManager(os.path.join(DM_DIR, "data_manager_conf.xml"))
+    with tempfile.TemporaryDirectory() as d:
+        tables = gxdm.load_tables(os.path.join(DM_DIR, "tool_data_table_conf.xml.test"), copy_to=d)
+        extra = os.path.join(d, "extra")
+        os.makedirs(os.path.join(extra, "v_1", "hub"))
+        write(os.path.join(extra, "v_1"), "manifest.json", "{}")
+        row = {"value": "v_1", "name": "M", "pipeline_tag": "text-generation", "domain": "text",
+               "free_tag": "t", "version": "1", "path": "v_1/hub"}
+
+        def result(**changes):
+            return write(d, "out.json", json.dumps({"data_tables": {"huggingface": [dict(row, **changes)]}}))
+        data = os.path.join(d, "data")
+        rows = dm.process_result(result(), {"out_file": extra}, data, tables)
+        assert rows == [["v_1", "M", "text-generation", "text", "t", "1", os.path.join(data, "huggingface/v_1/hub")]]
+        assert os.path.isfile(os.path.join(data, "huggingface", "v_1", "manifest.json"))
+        assert tables["huggingface"].rows()[-1] == rows[0]
+        for bad in ({"name": "a\tb"}, {"extra": "x"}, {"value": "../../x"}):
+            os.makedirs(os.path.join(extra, "v_1", "hub"), exist_ok=True)
+            assert raises(gxdm.DataManagerFailure, dm.process_result, result(**bad), {"out_file": extra},
+                          data, tables), bad
 
 
 # ---------------------------------------------------------------- Cheetah and the command
