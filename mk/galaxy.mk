@@ -11,6 +11,12 @@
 GALAXY_TOOLS   ?= hf_list,hf_fetch,hf_bundle,data_manager_hf_fetch
 # Data managers (IUC layout), linted and tested like Galaxy runs them (tests/galaxy/gxdm.py).
 GALAXY_DATA_MANAGERS := data_managers/data_manager_hf_fetch
+# Workflows (IWC layout: workflows/NAME/NAME.ga and NAME-tests.yml), their tests run
+# step by step against the fixture Hub (tests/galaxy/gxworkflow.py); a rerun from each
+# run's manifest must give the same archive, byte for byte.
+GALAXY_WORKFLOWS     := workflows/hf-pinned-snapshot/hf-pinned-snapshot.ga
+GALAXY_REPRODUCE     := 'Manifest of an earlier run=manifest:archive'
+
 # The oldest Galaxy release the suite supports (README, "Which Galaxy"): every tool's
 # profile must be exactly this (credentials need 25.1; an older Galaxy refuses the tools).
 GALAXY_PROFILE_FLOOR := 25.1
@@ -30,6 +36,9 @@ check-galaxy: $(TOOL_BIN)
 	$(GALAXY_PYTHON) tests/galaxy/selftest.py
 	$(GALAXY_RUN) --xml-dir tool_xml --bin-dir $(GALAXY_BIN_DIR) --tools $(GALAXY_TOOLS) \
 	  $(addprefix --data-manager ,$(GALAXY_DATA_MANAGERS))
+	$(GALAXY_PYTHON) tests/galaxy/gxworkflow.py --xsd $(GALAXY_SCHEMA)/galaxy.xsd \
+	  --datatypes $(GALAXY_SCHEMA)/datatypes.txt --xml-dir tool_xml --bin-dir $(GALAXY_BIN_DIR) \
+	  --reproduce $(GALAXY_REPRODUCE) $(GALAXY_WORKFLOWS)
 
 shed:
 	@rm -rf $(SHED_DIR)

@@ -526,6 +526,9 @@ class Runner:
         if dm is not None and not failed and not expect_failure:
             problems += self._process_data_manager(dm, created, details)
 
+        # What a workflow connects to the next steps (tests/galaxy/gxworkflow.py).
+        self.last_outputs = {"created": created, "collections": collections, "failed": failed,
+                             "exit_code": exit_code}
         if problems:
             details.append("---- stdout ----\n" + stdout[-2000:] + "---- stderr ----\n" + stderr[-3000:])
         return problems, "\n".join(details)

@@ -357,6 +357,29 @@ def suite_rules_profile_version_citations():
         assert citation_problems(tool("25.1", vc, cit.replace("year = {2025},", "")))
 
 
+@check
+def workflow_steps_and_lint():
+    import gxworkflow as gw
+    wf, steps = gw.load_workflow(os.path.join(REPO, "workflows", "hf-pinned-snapshot", "hf-pinned-snapshot.ga"))
+    assert gw.step_order(steps) == [0, 1, 2, 3, 4, 5]
+    tools = {t: Tool(os.path.join(REPO, "tool_xml", t + ".xml")) for t in ("hf_list", "hf_fetch", "hf_bundle")}
+    assert gw.lint_workflow(wf, steps, tools) == []
+    # a connection to an input the tool does not have, an output it does not make, a cycle
+    bad = {int(k): v for k, v in json.loads(json.dumps(steps)).items()}
+    bad[4]["input_connections"]["no_such"] = {"id": 3, "output_name": "listing"}
+    bad[5]["workflow_outputs"][0]["output_name"] = "nothing"
+    problems = gw.lint_workflow(wf, bad, tools)
+    assert any("no_such" in p for p in problems) and any("nothing" in p for p in problems), problems
+    bad[3]["input_connections"]["lock"] = {"id": 5, "output_name": "manifest"}
+    assert raises(gw.WorkflowError, gw.step_order, bad)
+    assert gw.short_tool_id("toolshed.g2.bx.psu.edu/repos/o/r/hf_fetch/0.1.0+galaxy0") == "hf_fetch"
+    el = gw._assertion_elements({"has_text": {"text": "a"}, "has_archive_member": [{"path": "x"}, {"path": "y"}]})
+    assert [(c.tag, dict(c.attrib)) for c in el] == [("has_text", {"text": "a"}), ("has_archive_member", {"path": "x"}),
+                                                    ("has_archive_member", {"path": "y"})]
+    el = gw._assertion_elements([{"that": "has_n_lines", "n": 3, "negate": False}])
+    assert [(c.tag, dict(c.attrib)) for c in el] == [("has_n_lines", {"n": "3", "negate": "false"})]
+
+
 # ---------------------------------------------------------------- whole runs
 
 def run_runner(tool_dir, extra_env=None):
