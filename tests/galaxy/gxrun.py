@@ -34,7 +34,7 @@ import xml.etree.ElementTree as ET
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from gxtool import Tool, ToolError, as_bool, check_help_rst, validate_schema  # noqa: E402
+from gxtool import Tool, ToolError, as_bool, check_help_rst, str_value, validate_schema  # noqa: E402
 from gxparams import (DatasetWrapper, EmptyCollection, NoneDataset, SubmissionError,  # noqa: E402
                       clean_command, fill_template, state_from_test, validate_state, wrap_state)
 from gxverify import verify_collection, verify_dataset, verify_assertions  # noqa: E402
@@ -566,8 +566,9 @@ class Runner:
             elif p.kind == "section":
                 self._check_input_formats(p.children, value, datasets)
             elif p.kind == "conditional":
-                for case in p.cases.values():
-                    self._check_input_formats(case, value, datasets)
+                # the active case only: the others' parameters are not in the state
+                case = p.cases.get(str_value(p.test_param, value[p.test_param.name]), [])
+                self._check_input_formats(case, value, datasets)
             elif p.type == "data" and isinstance(value, dict) and "ftype" in value:
                 if "data" not in p.formats and value["ftype"] not in p.formats:
                     raise SubmissionError(f"{p.name}: datatype {value['ftype']} is not one of {p.formats}")

@@ -147,7 +147,13 @@ def _test_param(parent, inputs, state, connected, prefix=""):
                 el = ET.SubElement(parent, "repeat", name=p.name)
                 _test_param(el, p.children, inst, connected, key + "|")
         elif p.kind == "conditional":
-            raise WorkflowError(f"{key}: conditionals in a workflow step are not supported by this runner")
+            value = value or {}
+            selected = value.get(p.test_param.name)
+            if selected is None or str(selected) not in p.cases:
+                raise WorkflowError(f"{key}: the conditional's {p.test_param.name} is {selected!r}, no case of it")
+            el = ET.SubElement(parent, "conditional", name=p.name)
+            ET.SubElement(el, "param", name=p.test_param.name, value=str(selected))
+            _test_param(el, p.cases[str(selected)], value, connected, key + "|")
         elif value is None:
             continue
         elif isinstance(value, dict) and "path" in value:
@@ -319,6 +325,7 @@ def main(argv=None):
     ap.add_argument("--xsd", default=os.path.join(gxrun.SCHEMA_DIR, "galaxy.xsd"))
     ap.add_argument("--datatypes", default=os.path.join(gxrun.SCHEMA_DIR, "datatypes.txt"))
     ap.add_argument("--reproduce", action="append", default=[], metavar="INPUT=OUTPUT:COMPARED")
+    ap.add_argument("--lint-only", action="store_true", help="check the workflows, run no test")
     ap.add_argument("--endpoint")
     ap.add_argument("--slots", type=int, default=2)
     ap.add_argument("--maxseconds", type=int, default=300)
@@ -347,7 +354,7 @@ def main(argv=None):
         if name.endswith(".xml") and ET.parse(path).getroot().tag == "tool":
             t = Tool(path)
             tools[t.id] = t
-    endpoint, hub = gxrun.start_hub(args)
+    endpoint, hub = (None, None) if args.lint_only else gxrun.start_hub(args)
     runner = gxrun.Runner(args, tool_dir, datatypes, endpoint)
     try:
         for wf_path in args.workflow:
@@ -362,7 +369,7 @@ def main(argv=None):
                 continue
             problems = lint_workflow(wf, steps, tools)
             report(not problems, f"lint {wf_name}", "\n".join(problems))
-            if problems:
+            if problems or args.lint_only:
                 continue
             wr = WorkflowRunner(args, tools, runner, os.path.dirname(os.path.abspath(test_path)))
             for i, test in enumerate(tests, 1):

@@ -133,7 +133,9 @@ def sanitizer_of_the_pattern_inputs():
 
 @check
 def repo_id_validators():
-    tool = Tool(os.path.join(REPO, "tool_xml", "hf_list.xml"))
+    # hf_bundle: the shared repo_inputs macro with a required repository (hf_list has it in
+    # a conditional, hf_fetch may take the repository from a table of List)
+    tool = Tool(os.path.join(REPO, "tool_xml", "hf_bundle.xml"))
 
     def ok(repo_id, revision="main"):
         state = {p.name: p.default() for p in tool.inputs}
