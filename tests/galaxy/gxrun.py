@@ -789,7 +789,26 @@ def load_data_manager(dm_dir, args, datatypes):
                                         f"fields, the table {len(t.columns)}")
     if args.test_data and not glob.glob(os.path.join(dm_dir, "test-data", "*")):
         problems.append("no test-data/")
+    problems += shed_yml_problems(os.path.join(dm_dir, ".shed.yml"))
     return tool, staged, problems
+
+
+SHED_KEYS = ("name", "owner", "description", "long_description", "categories", "homepage_url",
+             "remote_repository_url", "type")
+
+
+def shed_yml_problems(path):
+    """What the Tool Shed's linter warns about in a repository's .shed.yml."""
+    import yaml
+    try:
+        with open(path, encoding="utf-8") as fh:
+            doc = yaml.safe_load(fh) or {}
+    except (OSError, yaml.YAMLError) as e:
+        return [f"{os.path.basename(path)}: {e}"]
+    problems = [f".shed.yml: no {k}" for k in SHED_KEYS if not doc.get(k)]
+    if doc.get("name") and not re.match(r"^[a-z0-9_]+$", doc["name"]):
+        problems.append(f".shed.yml: name {doc['name']!r} is not [a-z0-9_]+")
+    return problems
 
 
 def stage_tool_dir(args):
@@ -883,6 +902,9 @@ def main(argv=None):
         report(not problems, f"lint {name}", "\n".join(problems))
         tools.append(tool)
 
+    if args.tool_dir and os.path.exists(os.path.join(tool_dir, ".shed.yml")):
+        problems = shed_yml_problems(os.path.join(tool_dir, ".shed.yml"))
+        report(not problems, "lint .shed.yml", "\n".join(problems))
     dm_staged = []
     for dm_dir in args.data_manager:
         label = os.path.basename(os.path.normpath(dm_dir))

@@ -122,6 +122,23 @@ def lint_workflow(wf, steps, tools):
     return problems
 
 
+def folder_problems(wf_path):
+    """The files IWC asks for beside a workflow: README.md, CHANGELOG.md, the tests and a
+    .dockstore.yml naming the workflow and its tests."""
+    folder, name = os.path.dirname(os.path.abspath(wf_path)), os.path.basename(wf_path)
+    problems = [f"no {f}" for f in ("README.md", "CHANGELOG.md", name[:-3] + "-tests.yml", ".dockstore.yml")
+                if not os.path.isfile(os.path.join(folder, f))]
+    if not problems:
+        with open(os.path.join(folder, ".dockstore.yml"), encoding="utf-8") as fh:
+            doc = yaml.safe_load(fh) or {}
+        entries = doc.get("workflows") or []
+        if not any(e.get("primaryDescriptorPath") == "/" + name and e.get("subclass") == "Galaxy"
+                   and "/" + name[:-3] + "-tests.yml" in (e.get("testParameterFiles") or [])
+                   for e in entries):
+            problems.append(".dockstore.yml does not name the workflow (Galaxy) and its tests")
+    return problems
+
+
 def _state_at(state, name):
     for part in name.split("|"):
         state = state.get(part) if isinstance(state, dict) else None
@@ -367,7 +384,7 @@ def main(argv=None):
             except (OSError, ValueError, WorkflowError, yaml.YAMLError) as e:
                 report(False, f"workflow {wf_name}", str(e))
                 continue
-            problems = lint_workflow(wf, steps, tools)
+            problems = lint_workflow(wf, steps, tools) + folder_problems(wf_path)
             report(not problems, f"lint {wf_name}", "\n".join(problems))
             if problems or args.lint_only:
                 continue
