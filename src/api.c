@@ -23,8 +23,8 @@ static char *string_field(json_t *o, const char *key) {
     return json_is_string(v) ? strdup(json_string_value(v)) : NULL;
 }
 
-hf_code hf_api_repo_info(hf_client *c, const hf_repo *repo, const char *revision,
-                         hf_repo_info *out, hf_error *err) {
+hf_code hf_api_repo_info(hf_client *c, const hf_repo *repo, const char *revision, hf_repo_info *out,
+                         hf_error *err) {
     memset(out, 0, sizeof *out);
     char *url = hf_url_repo_info(hf_client_endpoint(c), repo, revision);
     hf_response resp = {.content_length = -1};
@@ -95,29 +95,30 @@ static char *absolute_url(const char *base, const char *ref) {
     return out;
 }
 
-hf_code hf_api_tree(hf_client *c, const hf_repo *repo, const char *commit, const char *revision,
-                    const char *path, bool recursive, hf_entries *out, hf_error *err) {
-    char *url = hf_url_tree(hf_client_endpoint(c), repo, commit, path, recursive);
+hf_code hf_api_pages(hf_client *c, const char *first_url, const hf_req_ctx *ctx, const char *what,
+                     hf_page_fn on_page, void *arg, hf_error *err) {
+    const char *name = ctx && ctx->repo_id ? ctx->repo_id : "the Hub";
+    char *url = strdup(first_url);
     uint64_t *seen = NULL;
     size_t pages = 0;
+    bool stop = false;
     hf_code rc = url ? HF_OK : hf_fail(err, HF_EOTHER, "out of memory");
-    hf_req_ctx ctx = {repo->id, revision ? revision : commit, path, false};
-    while (rc == HF_OK && url) {
+    while (rc == HF_OK && url && !stop) {
         uint64_t h = fnv1a(url);
         for (size_t i = 0; i < pages; i++)
             if (seen[i] == h) {
                 rc = hf_fail(err, HF_EINTEGRITY,
-                             "the server's tree pagination for %s repeats a page: refused",
-                             repo->id);
+                             "the server's %s pagination for %s repeats a page: refused", what,
+                             name);
                 break;
             }
         if (rc != HF_OK)
             break;
         if (pages >= HF_MAX_TREE_PAGES) {
             rc = hf_fail(err, HF_EINTEGRITY,
-                         "the server's tree listing for %s goes on for more than %d pages: "
+                         "the server's %s listing for %s goes on for more than %d pages: "
                          "refused",
-                         repo->id, HF_MAX_TREE_PAGES);
+                         what, name, HF_MAX_TREE_PAGES);
             break;
         }
         uint64_t *grown = realloc(seen, (pages + 1) * sizeof *seen);
@@ -129,18 +130,18 @@ hf_code hf_api_tree(hf_client *c, const hf_repo *repo, const char *commit, const
         seen[pages++] = h;
 
         hf_response resp = {.content_length = -1};
-        rc = hf_http_get(c, url, HF_MAX_API_BODY, &ctx, &resp, err);
+        rc = hf_http_get(c, url, HF_MAX_API_BODY, ctx, &resp, err);
         if (rc == HF_OK)
-            rc = hf_tree_parse(resp.body.data ? resp.body.data : "", resp.body.len, out, err);
+            rc = on_page(resp.body.data ? resp.body.data : "", resp.body.len, arg, &stop, err);
         char *next = NULL;
-        if (rc == HF_OK && resp.link) {
+        if (rc == HF_OK && !stop && resp.link) {
             char *target = hf_link_next(resp.link);
             if (target) {
                 next = absolute_url(url, target);
                 free(target);
                 if (!next || !hf_url_is_http(next))
                     rc = hf_fail(err, HF_EINTEGRITY,
-                                 "the server's tree pagination link is not an HTTP URL");
+                                 "the server's %s pagination link is not an HTTP URL", what);
             }
         }
         hf_response_clear(&resp);
@@ -153,5 +154,21 @@ hf_code hf_api_tree(hf_client *c, const hf_repo *repo, const char *commit, const
     }
     free(url);
     free(seen);
+    return rc;
+}
+
+static hf_code tree_page(const char *body, size_t len, void *entries, bool *stop, hf_error *err) {
+    (void)stop;
+    return hf_tree_parse(body, len, entries, err);
+}
+
+hf_code hf_api_tree(hf_client *c, const hf_repo *repo, const char *commit, const char *revision,
+                    const char *path, bool recursive, hf_entries *out, hf_error *err) {
+    char *url = hf_url_tree(hf_client_endpoint(c), repo, commit, path, recursive);
+    if (!url)
+        return hf_fail(err, HF_EOTHER, "out of memory");
+    hf_req_ctx ctx = {repo->id, revision ? revision : commit, path, false};
+    hf_code rc = hf_api_pages(c, url, &ctx, "tree", tree_page, out, err);
+    free(url);
     return rc;
 }

@@ -70,6 +70,11 @@ hf_code hf_cli_finish(hf_cli *cli, const char *repo_id, hf_error *err) {
         rc = hf_revision_check(cli->revision, err);
     if (rc != HF_OK)
         return rc;
+    return hf_cli_settle(cli, err);
+}
+
+hf_code hf_cli_settle(hf_cli *cli, hf_error *err) {
+    hf_code rc;
     const char *ep = cli->endpoint_arg;
     if (!ep)
         ep = getenv("HF_ENDPOINT");
@@ -141,4 +146,29 @@ void hf_cli_say(const hf_cli *cli, const char *fmt, ...) {
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
     va_end(ap);
+}
+
+int hf_cli_leave(hf_cli *cli, int opt, const char *usage) {
+    int code = 0;
+    if (opt == 'h')
+        fputs(usage, stdout);
+    else {
+        fprintf(stderr, "Try '%s --help'.\n", cli->prog);
+        code = HF_EUSAGE;
+    }
+    hf_cli_free(cli);
+    return code;
+}
+
+hf_code hf_cli_format(const char *arg, bool *json, hf_error *err) {
+    if (strcmp(arg, "json") != 0 && strcmp(arg, "tsv") != 0)
+        return hf_fail(err, HF_EUSAGE, "unknown format '%s' (tsv or json)", arg);
+    *json = strcmp(arg, "json") == 0;
+    return HF_OK;
+}
+
+int hf_cli_end(hf_cli *cli, hf_code rc, const hf_error *err) {
+    int code = rc == HF_OK ? 0 : hf_cli_fail(cli, err);
+    hf_cli_free(cli);
+    return code;
 }

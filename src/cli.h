@@ -27,12 +27,14 @@ typedef struct {
 } hf_cli;
 
 /* getopt_long entries of the common options (end the caller's array with them). */
-#define HF_CLI_LONGOPTS                                                                           \
-    {"repo-type", required_argument, 0, 't'}, {"revision", required_argument, 0, 'r'},            \
-        {"include", required_argument, 0, 'i'}, {"exclude", required_argument, 0, 'x'},           \
-        {"endpoint", required_argument, 0, 1001}, {"token-file", required_argument, 0, 1002},     \
-        {"quiet", no_argument, 0, 'q'}, {"verbose", no_argument, 0, 'v'},                         \
-        {"help", no_argument, 0, 'h'}, {"version", no_argument, 0, 'V'}
+#define HF_CLI_LONGOPTS                                                                            \
+    {"repo-type", required_argument, 0, 't'}, {"revision", required_argument, 0, 'r'},             \
+        {"include", required_argument, 0, 'i'}, {"exclude", required_argument, 0, 'x'},            \
+        {"endpoint", required_argument, 0, 1001}, {"token-file", required_argument, 0, 1002},      \
+        {"quiet", no_argument, 0, 'q'}, {"verbose", no_argument, 0, 'v'},                          \
+        {"help", no_argument, 0, 'h'}, {                                                           \
+        "version", no_argument, 0, 'V'                                                             \
+    }
 #define HF_CLI_SHORTOPTS "t:r:i:x:qvhV"
 
 void hf_cli_init(hf_cli *cli, const char *prog);
@@ -42,6 +44,8 @@ int hf_cli_option(hf_cli *cli, int opt, const char *arg, hf_error *err);
 /* Checks the repo id and revision, settles the endpoint ($HF_ENDPOINT, else the Hub) and
  * loads the token. */
 hf_code hf_cli_finish(hf_cli *cli, const char *repo_id, hf_error *err);
+/* The endpoint and the token alone, for what names no repository (hf-list --search). */
+hf_code hf_cli_settle(hf_cli *cli, hf_error *err);
 void hf_cli_free(hf_cli *cli);
 /* After -V: the version on stdout (with -v, the libraries and what they were built from);
  * returns the exit code, 0. */
@@ -51,6 +55,16 @@ int hf_cli_version(const hf_cli *cli);
 hf_code hf_cli_client(hf_cli *cli, hf_client **out, hf_error *err);
 /* A logger to stderr at cli's verbosity. */
 hf_logger hf_cli_logger(hf_cli *cli);
+
+/* The end of a main's option switch: -h prints usage, anything else says
+ * how to get help; then cli is freed. Returns the exit code (0, or HF_EUSAGE). */
+int hf_cli_leave(hf_cli *cli, int opt, const char *usage);
+/* "tsv" or "json" (-f): *json set, or HF_EUSAGE. */
+hf_code hf_cli_format(const char *arg, bool *json, hf_error *err);
+
+/* The end of a main: 0 when rc is HF_OK, else the error printed and its exit code; cli
+ * freed. */
+int hf_cli_end(hf_cli *cli, hf_code rc, const hf_error *err);
 
 /* Prints "PROG: error: MSG" and returns the exit code. */
 int hf_cli_fail(const hf_cli *cli, const hf_error *err);

@@ -29,5 +29,7 @@ int hf_listing_write_tsv(FILE *f, const hf_listing *l);
 
 /* Writes a JSON value with two-space indentation and a final newline; 0 or -1. */
 int hf_json_write(FILE *f, json_t *v);
+/* hf_json_write of a new value, which it releases; -1 for NULL (out of memory). */
+int hf_json_put(FILE *f, json_t *v);
 
 #endif

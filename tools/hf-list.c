@@ -7,9 +7,12 @@
 #include "cli.h"
 #include "listing.h"
 #include "pathsafe.h"
+#include "search.h"
 
 static const char usage[] =
     "Usage: hf-list [options] REPO_ID\n"
+    "       hf-list --search QUERY [-t TYPE] [--author ORG] [--filter TAG]... [--sort KEY]\n"
+    "               [--limit N] [-f tsv|json]\n"
     "List the files of a Hugging Face Hub repository at a revision, with sizes and hashes,\n"
     "and the commit that revision resolved to.\n"
     "\n"
@@ -29,10 +32,25 @@ static const char usage[] =
     "  -h, --help             this help\n"
     "  -V, --version          the version\n"
     "\n"
+    "Search (the Hub's listing of models, datasets or Spaces):\n"
+    "      --search QUERY     repositories whose id contains QUERY ('' for any)\n"
+    "      --author ORG       only those of this user or organization\n"
+    "      --filter TAG       only those with this tag (repeatable: every tag), e.g.\n"
+    "                         text-classification, transformers, license:mit\n"
+    "      --sort KEY         downloads, likes, lastModified or trendingScore (descending)\n"
+    "      --limit N          at most N results, 1 to 1000 (default 50); pages are followed\n"
+    "  TSV: a header line, then id, pipeline_tag, library, license, downloads, likes,\n"
+    "  lastModified, private, gated and the current commit (when the Hub gives it).\n"
+    "\n"
     "Exit codes: 0 ok, 1 other error, 2 bad usage or input, 3 not found, 4 authentication,\n"
     "5 integrity or unsafe data from the server, 6 network or server failure, 7 local I/O.\n";
 
+static int search_main(int argc, char **argv);
+
 int main(int argc, char **argv) {
+    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+        if (strcmp(argv[i], "--search") == 0 || strncmp(argv[i], "--search=", 9) == 0)
+            return search_main(argc, argv);
     hf_cli cli;
     hf_cli_init(&cli, "hf-list");
     hf_error err = {0};
@@ -59,21 +77,11 @@ int main(int argc, char **argv) {
             recursive = false;
             break;
         case 'f':
-            if (strcmp(optarg, "json") == 0)
-                json = true;
-            else if (strcmp(optarg, "tsv") != 0) {
-                hf_fail(&err, HF_EUSAGE, "unknown format '%s' (tsv or json)", optarg);
+            if (hf_cli_format(optarg, &json, &err) != HF_OK)
                 goto fail;
-            }
             break;
-        case 'h':
-            fputs(usage, stdout);
-            hf_cli_free(&cli);
-            return 0;
         default:
-            fputs("Try 'hf-list --help'.\n", stderr);
-            hf_cli_free(&cli);
-            return HF_EUSAGE;
+            return hf_cli_leave(&cli, opt, usage);
         }
     }
     if (cli.show_version) {
@@ -127,13 +135,7 @@ int main(int argc, char **argv) {
     if (rc == HF_OK) {
         hf_listing l = {cli.repo, cli.revision, info.commit, cli.endpoint, &shown};
         int w;
-        if (json) {
-            json_t *o = hf_listing_json(&l);
-            w = o ? hf_json_write(stdout, o) : -1;
-            json_decref(o);
-        } else {
-            w = hf_listing_write_tsv(stdout, &l);
-        }
+        w = json ? hf_json_put(stdout, hf_listing_json(&l)) : hf_listing_write_tsv(stdout, &l);
         if (w != 0 || fflush(stdout) != 0)
             rc = hf_fail(&err, HF_EIO, "cannot write the listing to standard output");
     }
@@ -151,4 +153,108 @@ fail:;
     int code = hf_cli_fail(&cli, &err);
     hf_cli_free(&cli);
     return code;
+}
+
+/* hf-list --search: the Hub's repository listing, with its filters, sorted, up to a limit. */
+static int search_main(int argc, char **argv) {
+    hf_cli cli;
+    hf_cli_init(&cli, "hf-list");
+    hf_error err = {0};
+    hf_search_query q = {.limit = HF_SEARCH_DEFAULT_LIMIT};
+    bool json = false;
+    static const struct option longopts[] = {{"search", required_argument, 0, 1201},
+                                             {"author", required_argument, 0, 1202},
+                                             {"filter", required_argument, 0, 1203},
+                                             {"sort", required_argument, 0, 1204},
+                                             {"limit", required_argument, 0, 1205},
+                                             {"format", required_argument, 0, 'f'},
+                                             HF_CLI_LONGOPTS,
+                                             {0, 0, 0, 0}};
+    int opt;
+    while ((opt = getopt_long(argc, argv, "f:" HF_CLI_SHORTOPTS, longopts, NULL)) != -1) {
+        if (opt == 'r' || opt == 'i' || opt == 'x') {
+            hf_fail(&err, HF_EUSAGE,
+                    "--revision, --include and --exclude do not apply to "
+                    "--search");
+            goto fail;
+        }
+        int taken = hf_cli_option(&cli, opt, optarg, &err);
+        if (taken < 0)
+            goto fail;
+        if (taken)
+            continue;
+        char *end;
+        switch (opt) {
+        case 1201:
+            q.search = optarg;
+            break;
+        case 1202:
+            q.author = optarg;
+            break;
+        case 1203:
+            if (q.n_filters == HF_SEARCH_MAX_FILTERS) {
+                hf_fail(&err, HF_EUSAGE, "at most %d --filter", HF_SEARCH_MAX_FILTERS);
+                goto fail;
+            }
+            q.filters[q.n_filters++] = optarg;
+            break;
+        case 1204:
+            if (!hf_search_sort_parse(optarg, &q.sort)) {
+                hf_fail(&err, HF_EUSAGE,
+                        "unknown --sort '%s' (downloads, likes, lastModified or trendingScore)",
+                        optarg);
+                goto fail;
+            }
+            break;
+        case 1205: {
+            unsigned long long n = strtoull(optarg, &end, 10);
+            if (!*optarg || *end || *optarg == '-' || n < 1 || n > HF_SEARCH_MAX_LIMIT) {
+                hf_fail(&err, HF_EUSAGE, "--limit must be a number from 1 to %d",
+                        HF_SEARCH_MAX_LIMIT);
+                goto fail;
+            }
+            q.limit = (size_t)n;
+            break;
+        }
+        case 'f':
+            if (hf_cli_format(optarg, &json, &err) != HF_OK)
+                goto fail;
+            break;
+        default:
+            return hf_cli_leave(&cli, opt, usage);
+        }
+    }
+    if (cli.show_version) {
+        int vrc = hf_cli_version(&cli);
+        hf_cli_free(&cli);
+        return vrc;
+    }
+    if (optind != argc) {
+        hf_fail(&err, HF_EUSAGE, "--search takes no REPO_ID (try 'hf-list --help')");
+        goto fail;
+    }
+    q.type = cli.repo.type;
+    if (hf_search_check(&q, &err) != HF_OK || hf_cli_settle(&cli, &err) != HF_OK)
+        goto fail;
+
+    hf_client *client = NULL;
+    hf_search_hits hits = {0};
+    hf_code rc = hf_cli_client(&cli, &client, &err);
+    if (rc == HF_OK)
+        rc = hf_search(client, &q, &hits, &err);
+    if (rc == HF_OK) {
+        hf_cli_say(&cli, "%zu %s%s found", hits.n, hf_repo_type_name(q.type),
+                   hits.n == 1 ? "" : "s");
+        int w;
+        w = json ? hf_json_put(stdout, hf_search_json(&q, cli.endpoint, &hits))
+                 : hf_search_write_tsv(stdout, &hits);
+        if (w != 0 || fflush(stdout) != 0)
+            rc = hf_fail(&err, HF_EIO, "cannot write the results to standard output");
+    }
+    hf_search_hits_free(&hits);
+    hf_client_free(client);
+    return hf_cli_end(&cli, rc, &err);
+
+fail:
+    return hf_cli_end(&cli, HF_EUSAGE, &err);
 }

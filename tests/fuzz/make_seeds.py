@@ -58,6 +58,19 @@ class Seeds:
             f.write(data)
 
 
+def search_seeds(s, ep):
+    """Search answers (target search): the fixture's listing of each type, and edge cases."""
+    expand = "&".join("expand=" + f for f in ("pipeline_tag", "library_name", "downloads", "likes",
+                                               "lastModified", "private", "gated", "sha", "tags"))
+    for rtype, q in [("models", "search=&" + expand), ("models", "search=bert&sort=likes&direction=-1"),
+                     ("datasets", "expand=sha&expand=tags&expand=gated"), ("spaces", "expand=sha")]:
+        st, hs, body = get("%s/api/%s?%s" % (ep, rtype, q))
+        s.put("search", body, rtype)
+    s.put("search", b'[{"id":"a","gated":true,"private":null,"downloads":null,"tags":[]}]', "nulls")
+    s.put("search", b'[{"id":"a"},{"id":"a"},{"id":"b"}]', "repeat")
+    s.put("search", b'[{"id":"a","pipeline_tag":"x\\ty"}]', "tab")
+
+
 def main():
     for f in glob.glob(os.path.join(CORPUS, "*", "seed-*")):
         os.unlink(f)
@@ -90,6 +103,7 @@ def main():
         s.put("api_tree", ("\n<?cursor=a>; rel=\"next\"\n[]\x1e<?cursor=a>; rel=\"next\"\n[]").encode(),
               "repeat")
         s.put("api_tree", ("\n<ftp://127.0.0.1/x>; rel=next\n[]").encode(), "ftp")
+        search_seeds(s, ep)
         for rtype, rid in [("models", "acme/tiny-model"), ("spaces", "acme/tiny-space"),
                            ("datasets", "acme/tiny-dataset"), ("models", "acme/gated-model")]:
             st, hs, body = get("%s/api/%s/%s/revision/main" % (ep, rtype, rid))

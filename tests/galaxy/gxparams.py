@@ -177,6 +177,10 @@ def state_from_test(tool, test_el):
 
 # ---------------------------------------------------------------- validation
 
+# The tool data tables the value_(not_)in_data_table validators read: name -> gxdm.DataTable.
+DATA_TABLES = {}
+
+
 def _validate_param(param, value, path):
     t = param.type
     label = "|".join(path)
@@ -230,6 +234,13 @@ def _validate_param(param, value, path):
                 ok = ok and (num > float(lo) if exclude_min else num >= float(lo))
             if hi is not None:
                 ok = ok and (num < float(hi) if exclude_max else num <= float(hi))
+        elif kind in ("value_in_data_table", "value_not_in_data_table"):
+            table = DATA_TABLES.get(v.get("table_name"))
+            if table is None:
+                raise ToolError(f"{label}: validator {kind}: no data table {v.get('table_name')} is loaded")
+            column = table.column_index(v.get("metadata_column", "0"))
+            present = text in [r[column] for r in table.rows() if len(r) > column]
+            ok = present if kind == "value_in_data_table" else not present
         else:
             raise ToolError(f"{label}: validator type {kind} is not supported by this runner")
         if ok == negate:

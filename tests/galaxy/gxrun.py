@@ -22,6 +22,7 @@ import json
 import os
 import re
 import shutil
+import string
 import subprocess
 import sys
 import tempfile
@@ -33,10 +34,12 @@ import xml.etree.ElementTree as ET
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from gxtool import Tool, ToolError, as_bool, check_help_rst, validate_schema  # noqa: E402
+from gxtool import Tool, ToolError, as_bool, check_help_rst, str_value, validate_schema  # noqa: E402
 from gxparams import (DatasetWrapper, EmptyCollection, NoneDataset, SubmissionError,  # noqa: E402
                       clean_command, fill_template, state_from_test, validate_state, wrap_state)
 from gxverify import verify_collection, verify_dataset, verify_assertions  # noqa: E402
+import gxdm  # noqa: E402
+import gxparams  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(HERE))
 SCHEMA_DIR = os.path.join(HERE, "schema")  # vendored: see schema/SOURCE.md
@@ -279,6 +282,15 @@ class Runner:
     def _run(self, tool, index, test_el, expect_failure):
         state = state_from_test(tool, test_el)
         cred_env = credentials_env(tool, test_el)
+        job = os.path.join(self.jobs_root, f"{tool.id}-{index}")
+        dm = getattr(tool, "data_manager", None)
+        if dm is not None:
+            # Galaxy's test framework loads tool_data_table_conf.xml.test: the tables the
+            # validators see and the .loc files rows are added to (copies, per test).
+            os.makedirs(os.path.join(job, "tool-data", "dm-data"))
+            tables = gxdm.load_tables(tool.data_table_conf, copy_to=os.path.join(job, "tool-data"))
+            gxparams.DATA_TABLES.clear()
+            gxparams.DATA_TABLES.update(tables)
         try:
             validate_state(tool.inputs, state)
         except SubmissionError as e:
@@ -290,8 +302,8 @@ class Runner:
                 return [], f"refused at submission, as expected: {e}"
             return [f"Galaxy would refuse the job: {e}"], ""
 
-        job = os.path.join(self.jobs_root, f"{tool.id}-{index}")
         working = os.path.join(job, "working")
+        test_data = getattr(tool, "test_data", self.test_data)
         for sub in ("working", "outputs", "configs", "home", "tmp", "inputs", "files"):
             os.makedirs(os.path.join(job, sub))
 
@@ -302,7 +314,7 @@ class Runner:
         def stage(values):
             for key, value in list(values.items()) if isinstance(values, dict) else []:
                 if isinstance(value, dict) and "file" in value and "ftype" in value:
-                    src = os.path.join(self.test_data, value["file"])
+                    src = os.path.join(test_data, value["file"])
                     if not os.path.isfile(src):
                         raise ToolError(f"test-data file {value['file']} not found")
                     if not value.get("ftype"):
@@ -341,13 +353,15 @@ class Runner:
                 ext = output_ext(out, context)
                 if ext not in self.datatypes:
                     raise TestFailure(f"output {out.name}: datatype {ext} unknown to Galaxy")
-                created[out.name] = {"kind": "data", "path": path, "ext": ext}
+                created[out.name] = {"kind": "data", "path": path, "ext": ext, "files_path": path[:-4] + "_files"}
                 context[out.name] = DatasetWrapper(path, ext, out.name, files_path=path[:-4] + "_files")
+                if dm is not None and ext == "data_manager_json":
+                    write_data_manager_params(path, out.name, created[out.name], _raw(state), job)
             else:
                 created[out.name] = {"kind": "collection", "type": out.collection_type}
                 context[out.name] = EmptyCollection()
         context.update({
-            "__tool_directory__": self.tool_dir,
+            "__tool_directory__": getattr(tool, "tool_dir", self.tool_dir),
             "__new_file_path__": os.path.join(job, "tmp"),
             "__root_dir__": self.tool_dir,
             "__user_id__": "1", "__user_email__": "tester@example.org", "__user_name__": "tester",
@@ -398,6 +412,13 @@ class Runner:
                 raise ToolError("environment_variable inject= is not supported")
             env[ev.get("name")] = fill_template(ev.text or "", context)
         env.update(cred_env)
+
+        version_output = None
+        if tool.version_command:
+            version_output = run_version_command(tool, getattr(tool, "tool_dir", self.tool_dir), working, env)
+            version_path = os.path.join(job, "outputs", "COMMAND_VERSION")
+            with open(version_path, "w", encoding="utf-8") as fh:
+                fh.write(version_output)
 
         stdout_path = os.path.join(job, "outputs", "tool_stdout")
         stderr_path = os.path.join(job, "outputs", "tool_stderr")
@@ -469,7 +490,7 @@ class Runner:
                 continue
             try:
                 attrs = {k: v for k, v in out_el.attrib.items() if k != "name"}
-                verify_dataset(f"Output {name}", c["path"], c["ext"], attrs, list(out_el), self.test_data)
+                verify_dataset(f"Output {name}", c["path"], c["ext"], attrs, list(out_el), test_data)
             except AssertionError as e:
                 problems.append(str(e))
 
@@ -484,8 +505,13 @@ class Runner:
                             "assert_stdout": "Standard output of the job",
                             "assert_stderr": "Standard error of the job"}[tag]
                     problems.append(f"{what} different than expected\n{e}")
-        if test_el.findall("assert_command_version"):
-            raise ToolError("assert_command_version is not supported (no version_command)")
+        for el in test_el.findall("assert_command_version"):
+            if version_output is None:
+                raise ToolError("assert_command_version without a <version_command>")
+            try:
+                verify_assertions(version_output.encode("utf-8"), list(el))
+            except AssertionError as e:
+                problems.append(f"Command version different than expected\n{e}")
 
         for coll_el in output_collections:
             name = coll_el.get("name")
@@ -493,13 +519,43 @@ class Runner:
                 problems.append(f"Failed to find output [{name}], tool outputs include [{', '.join(collections)}]")
                 continue
             try:
-                verify_collection(f"Output collection {name}", coll_el, collections[name], self.test_data)
+                verify_collection(f"Output collection {name}", coll_el, collections[name], test_data)
             except AssertionError as e:
                 problems.append(str(e))
 
+        if dm is not None and not failed and not expect_failure:
+            problems += self._process_data_manager(dm, created, details)
+
+        # What a workflow connects to the next steps (tests/galaxy/gxworkflow.py).
+        self.last_outputs = {"created": created, "collections": collections, "failed": failed,
+                             "exit_code": exit_code}
         if problems:
             details.append("---- stdout ----\n" + stdout[-2000:] + "---- stderr ----\n" + stderr[-3000:])
         return problems, "\n".join(details)
+
+    def _process_data_manager(self, dm, created, details):
+        """What Galaxy does with a data manager's answer: files moved by data_manager_conf.xml,
+        rows added to the .loc files; then each huggingface row checked as a tool reads it."""
+        tables = gxparams.DATA_TABLES
+        data_path = os.path.join(os.path.dirname(next(iter(tables.values())).loc_files[0]), "dm-data")
+        extra = {name: c["files_path"] for name, c in created.items() if c["kind"] == "data"}
+        problems = []
+        for name, c in created.items():
+            if c.get("ext") != "data_manager_json":
+                continue
+            try:
+                rows = dm.process_result(c["path"], extra, data_path, tables)
+                if len(rows) != 1:
+                    raise gxdm.DataManagerFailure(f"{len(rows)} rows added, one expected")
+                for fields in rows:
+                    details.append("row added: " + " | ".join(fields))
+                    if "huggingface" in tables and fields in tables["huggingface"].rows():
+                        manifest = gxdm.verify_huggingface_row(tables["huggingface"], fields)
+                        details.append(f"row verified: {len(manifest['files'])} files of commit "
+                                       f"{manifest['commit']} match the manifest")
+            except gxdm.DataManagerFailure as e:
+                problems.append(f"data manager {dm.id}: {e}")
+        return problems
 
     def _check_input_formats(self, inputs, state, datasets):
         for p in inputs:
@@ -510,8 +566,9 @@ class Runner:
             elif p.kind == "section":
                 self._check_input_formats(p.children, value, datasets)
             elif p.kind == "conditional":
-                for case in p.cases.values():
-                    self._check_input_formats(case, value, datasets)
+                # the active case only: the others' parameters are not in the state
+                case = p.cases.get(str_value(p.test_param, value[p.test_param.name]), [])
+                self._check_input_formats(case, value, datasets)
             elif p.type == "data" and isinstance(value, dict) and "ftype" in value:
                 if "data" not in p.formats and value["ftype"] not in p.formats:
                     raise SubmissionError(f"{p.name}: datatype {value['ftype']} is not one of {p.formats}")
@@ -571,6 +628,74 @@ def load_datatypes(path):
         return {l.strip() for l in fh if l.strip() and not l.startswith("#")}
 
 
+def write_data_manager_params(path, name, created, params, job):
+    """DataManagerTool.exec_before_job: the output first holds the job's parameters."""
+    with open(path, "w", encoding="utf-8") as fh:
+        json.dump({"param_dict": params,
+                   "output_data": [{"out_data_name": name, "ext": created["ext"], "file_name": path,
+                                    "extra_files_path": created["files_path"]}],
+                   "job_config": {"GALAXY_DATA_INDEX_DIR": os.path.join(job, "tool-data"),
+                                  "GALAXY_ROOT_DIR": job}}, fh)
+
+
+def run_version_command(tool, tool_dir, working, env):
+    """What Galaxy records as the tool's version: <version_command> with $__tool_directory__
+    substituted (string.Template, as ToolEvaluator._build_version_command), run by the job
+    script in the working directory before the tool script, stdout and stderr together."""
+    command = string.Template(tool.version_command).safe_substitute({"__tool_directory__": tool_dir})
+    proc = subprocess.run(["/bin/bash", "-c", command], cwd=working, env=env, stdin=subprocess.DEVNULL,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
+    return proc.stdout.decode("utf-8", "replace")
+
+
+DOI_RE = re.compile(r"^10\.\d{4,9}/\S+$")
+BIBTEX_RE = re.compile(r"^\s*@(misc|software|article|inproceedings|manual|book|techreport)\s*\{\s*[^,\s]+\s*,", re.I)
+
+
+def citation_problems(tool):
+    """Every citation resolves: a DOI of the right shape, or a BibTeX entry with its fields."""
+    cits = tool.root.findall("citations/citation")
+    if not cits:
+        return ["no <citations>: cite the software (a DOI or a BibTeX entry)"]
+    problems = []
+    for c in cits:
+        text = (c.text or "").strip()
+        if c.get("type") == "doi":
+            if not DOI_RE.match(text):
+                problems.append(f"citation: {text!r} is not a DOI (10.NNNN/...)")
+        elif c.get("type") == "bibtex":
+            fields = set(re.findall(r"(\w+)\s*=\s*[{\"\d]", text))
+            if not BIBTEX_RE.match(text) or text.count("{") != text.count("}"):
+                problems.append("citation: the BibTeX entry does not parse (@type{key, ...} with balanced braces)")
+            for need in ("title", "author", "year"):
+                if need not in {k.lower() for k in fields}:
+                    problems.append(f"citation: the BibTeX entry has no {need}")
+            if "url" not in {k.lower() for k in fields} and "\\url{" not in text and "doi" not in {k.lower() for k in fields}:
+                problems.append("citation: the BibTeX entry names no url nor doi")
+        else:
+            problems.append(f"citation type {c.get('type')!r} is neither doi nor bibtex")
+    return problems
+
+
+def suite_problems(tool, profile_floor, tool_dir=None):
+    """The suite's own rules: the profile is the supported floor, the binary's version is
+    recorded (<version_command>, and what it prints names the tool's version), citations."""
+    problems = []
+    if tool.profile != profile_floor:
+        problems.append(f"profile {tool.profile} is not the suite's floor {profile_floor} "
+                        "(README: which Galaxy; mk/galaxy.mk GALAXY_PROFILE_FLOOR)")
+    if not tool.version_command:
+        problems.append("no <version_command>")
+    elif tool_dir:
+        upstream = (tool.version or "").split("+galaxy")[0]
+        with tempfile.TemporaryDirectory(prefix="gxrun-version-") as d:
+            out = run_version_command(tool, tool_dir, d, {"PATH": "/usr/bin:/bin", "HOME": d})
+        if not re.search(r"(^|\s)%s(\s|$)" % re.escape(upstream), out):
+            problems.append(f"<version_command> prints {out.strip()!r}, not the tool version {upstream}")
+    problems += citation_problems(tool)
+    return problems
+
+
 def lint(tool, datatypes):
     problems = []
     for out in tool.outputs:
@@ -609,6 +734,83 @@ def start_hub(args):
     return hub.endpoint, hub
 
 
+def load_data_manager(dm_dir, args, datatypes):
+    """A data manager folder: its tool staged with its macros and the hf-* binaries (from the
+    folder itself, as make shed ships them, else --bin-dir), the tables its tests use, and
+    the checks of the layout the Tool Shed and Galaxy expect. Returns (tool, staged, problems)."""
+    dm_dir = os.path.abspath(dm_dir)
+    conf = os.path.join(dm_dir, "data_manager_conf.xml")
+    dm = gxdm.DataManager(conf)
+    problems = []
+    tool_src = os.path.dirname(dm.tool_file)
+    staged = tempfile.mkdtemp(prefix="gxrun-dm-")
+    for f in glob.glob(os.path.join(tool_src, "*.xml")):
+        shutil.copyfile(f, os.path.join(staged, os.path.basename(f)))  # follows links (macros.xml)
+    binaries = glob.glob(os.path.join(tool_src, "hf-*")) or glob.glob(os.path.join(args.bin_dir, "hf-*"))
+    for b in binaries:
+        if os.path.isfile(b):
+            shutil.copy(b, staged)
+    tool = Tool(os.path.join(staged, os.path.basename(dm.tool_file)))
+    tool.tool_dir = staged
+    tool.data_manager = dm
+    tool.test_data = os.path.join(dm_dir, "test-data")
+    if tool.root.get("tool_type") != "manage_data":
+        problems.append("the data manager's tool is not tool_type=\"manage_data\"")
+    if tool.id != dm.id:
+        problems.append(f"data_manager_conf.xml id {dm.id} is not the tool id {tool.id}")
+    outputs = {o.name: o for o in tool.outputs}
+    sample = os.path.join(dm_dir, "tool_data_table_conf.xml.sample")
+    test_conf = os.path.join(dm_dir, "tool_data_table_conf.xml.test")
+    tool.data_table_conf = test_conf if os.path.exists(test_conf) else sample
+    if not os.path.exists(sample):
+        problems.append("no tool_data_table_conf.xml.sample")
+        return tool, staged, problems
+    sample_tables = gxdm.load_tables(sample)
+    for table_name, columns in dm.tables.items():
+        for c in columns:
+            if c.output_ref and (c.output_ref not in outputs or outputs[c.output_ref].format != "data_manager_json"):
+                problems.append(f"column {c.name}: output_ref {c.output_ref} is not a data_manager_json output")
+        t = sample_tables.get(table_name)
+        if t is None:
+            problems.append(f"tool_data_table_conf.xml.sample has no table {table_name}")
+            continue
+        if [c.name for c in columns] != t.columns:
+            problems.append(f"data_manager_conf.xml's columns of {table_name} are not those of the sample table")
+        for loc in t.loc_files:
+            loc_sample = os.path.join(dm_dir, loc) + ".sample"  # relative: to the shed repository
+            if not os.path.exists(loc_sample):
+                problems.append(f"no {os.path.relpath(loc_sample, dm_dir)} for table {table_name}")
+                continue
+            with open(loc_sample, encoding="utf-8") as fh:
+                for line in fh:
+                    body = line.rstrip("\n").lstrip(t.comment_char)
+                    if "\t" in body and len(body.split("\t")) != len(t.columns):
+                        problems.append(f"{os.path.basename(loc_sample)}: a row has {len(body.split(chr(9)))} "
+                                        f"fields, the table {len(t.columns)}")
+    if args.test_data and not glob.glob(os.path.join(dm_dir, "test-data", "*")):
+        problems.append("no test-data/")
+    problems += shed_yml_problems(os.path.join(dm_dir, ".shed.yml"))
+    return tool, staged, problems
+
+
+SHED_KEYS = ("name", "owner", "description", "long_description", "categories", "homepage_url",
+             "remote_repository_url", "type")
+
+
+def shed_yml_problems(path):
+    """What the Tool Shed's linter warns about in a repository's .shed.yml."""
+    import yaml
+    try:
+        with open(path, encoding="utf-8") as fh:
+            doc = yaml.safe_load(fh) or {}
+    except (OSError, yaml.YAMLError) as e:
+        return [f"{os.path.basename(path)}: {e}"]
+    problems = [f".shed.yml: no {k}" for k in SHED_KEYS if not doc.get(k)]
+    if doc.get("name") and not re.match(r"^[a-z0-9_]+$", doc["name"]):
+        problems.append(f".shed.yml: name {doc['name']!r} is not [a-z0-9_]+")
+    return problems
+
+
 def stage_tool_dir(args):
     if args.tool_dir:
         return os.path.abspath(args.tool_dir), None
@@ -633,6 +835,11 @@ def main(argv=None):
     ap.add_argument("--test-data", default=os.path.join(REPO, "test-data"))
     ap.add_argument("--xsd", default=os.path.join(SCHEMA_DIR, "galaxy.xsd"))
     ap.add_argument("--datatypes", default=os.path.join(SCHEMA_DIR, "datatypes.txt"))
+    ap.add_argument("--data-manager", action="append", default=[],
+                    help="a data manager folder (IUC layout: data_manager_conf.xml, data_manager/, "
+                         "tool_data_table_conf.xml.test or .sample, tool-data/, test-data/)")
+    ap.add_argument("--profile-floor", help="the suite's rules: every tool has this profile, a "
+                    "<version_command> printing its version, and citations that resolve")
     ap.add_argument("--endpoint", help="use this Hub instead of starting the fixture Hub")
     ap.add_argument("--job-env", action="append", default=[], help="KEY=VALUE set by the 'admin' for jobs")
     ap.add_argument("--slots", type=int, default=2)
@@ -690,7 +897,29 @@ def main(argv=None):
         errors = validate_schema(tool.tree, args.xsd, name)
         report(not errors, f"schema {name}", "\n".join(errors))
         problems = lint(tool, datatypes)
+        if args.profile_floor:
+            problems += suite_problems(tool, args.profile_floor, tool_dir)
         report(not problems, f"lint {name}", "\n".join(problems))
+        tools.append(tool)
+
+    if args.tool_dir and os.path.exists(os.path.join(tool_dir, ".shed.yml")):
+        problems = shed_yml_problems(os.path.join(tool_dir, ".shed.yml"))
+        report(not problems, "lint .shed.yml", "\n".join(problems))
+    dm_staged = []
+    for dm_dir in args.data_manager:
+        label = os.path.basename(os.path.normpath(dm_dir))
+        try:
+            tool, staged_dm, problems = load_data_manager(dm_dir, args, datatypes)
+        except (ToolError, ET.ParseError, OSError) as e:
+            report(False, f"data manager {label}", str(e))
+            continue
+        dm_staged.append(staged_dm)
+        errors = validate_schema(tool.tree, args.xsd, os.path.basename(tool.path))
+        report(not errors, f"schema {label}/{os.path.basename(tool.path)}", "\n".join(errors))
+        problems += lint(tool, datatypes)
+        if args.profile_floor:
+            problems += suite_problems(tool, args.profile_floor, staged_dm)
+        report(not problems, f"lint {label}", "\n".join(problems))
         tools.append(tool)
 
     selected = [t.strip() for t in args.tools.split(",") if t.strip()]
@@ -730,6 +959,9 @@ def main(argv=None):
         runner.cleanup()
     if staged and not args.keep:
         shutil.rmtree(staged, ignore_errors=True)
+    for d in dm_staged:
+        if not args.keep:
+            shutil.rmtree(d, ignore_errors=True)
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
 

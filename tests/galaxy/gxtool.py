@@ -498,6 +498,8 @@ class Tool:
         cmd = root.find("command")
         self.command = (cmd.text or "") if cmd is not None else ""
         self.command_el = cmd
+        vc = root.find("version_command")
+        self.version_command = (vc.text or "").strip() if vc is not None else None
         self.inputs = parse_inputs(root.find("inputs") if root.find("inputs") is not None
                                    else ET.Element("inputs"), self)
         outs = root.find("outputs")

@@ -10,6 +10,7 @@ Prints one line per check and "N passed, N failed"; exits 1 on any failure.
 """
 
 import io
+import json
 import os
 import subprocess
 import sys
@@ -132,7 +133,9 @@ def sanitizer_of_the_pattern_inputs():
 
 @check
 def repo_id_validators():
-    tool = Tool(os.path.join(REPO, "tool_xml", "hf_list.xml"))
+    # hf_bundle: the shared repo_inputs macro with a required repository (hf_list has it in
+    # a conditional, hf_fetch may take the repository from a table of List)
+    tool = Tool(os.path.join(REPO, "tool_xml", "hf_bundle.xml"))
 
     def ok(repo_id, revision="main"):
         state = {p.name: p.default() for p in tool.inputs}
@@ -152,6 +155,100 @@ def repo_id_validators():
         assert not ok(b), f"accepted a bad id {b!r}"
     assert ok("acme/x", "refs/pr/1") and ok("acme/x", "v1.0") and ok("acme/x", "a" * 40)
     assert not ok("acme/x", "a..b") and not ok("acme/x", "main branch") and not ok("acme/x", "")
+
+
+DM_DIR = os.path.join(REPO, "data_managers", "data_manager_hf_fetch")
+
+
+def dm_tool():
+    import gxdm
+    import gxparams
+    tool = Tool(os.path.join(DM_DIR, "data_manager", "data_manager_hf_fetch.xml"))
+    gxparams.DATA_TABLES.clear()
+    gxparams.DATA_TABLES.update(gxdm.load_tables(os.path.join(DM_DIR, "tool_data_table_conf.xml.test")))
+    return tool
+
+
+@check
+def data_manager_refuses_bad_rows_in_the_form():
+    tool = dm_tool()
+    row = {"value": "tiny_1_x", "name": "Tiny model", "pipeline_tag": "text-generation", "domain": "text",
+           "free_tag": "tiny", "version": "1", "path_mode": "cache"}
+
+    def ok(**changes):
+        state = {p.name: p.default() for p in tool.inputs}
+        state.update(repo_id="acme/tiny-model")
+        state["row"] = dict(row, **changes)
+        try:
+            validate_state(tool.inputs, state)
+            return True
+        except SubmissionError:
+            return False
+    assert ok()
+    assert ok(name='A "quoted" name, v2 (fp16)') and ok(version="2.1") and ok(free_tag="sd-XL_1")
+    # the value already in test-data/huggingface.loc (rows are only ever added)
+    assert not ok(value="existing_1_tiny-model"), "accepted a value already in the table"
+    for field in ("value", "free_tag", "version"):
+        for bad in ("../x", "a/b", "..", "1..2", ".hidden", "-x", "a b", "a\tb", "a\nb", "", "é", "x" * 129):
+            assert not ok(**{field: bad}), f"accepted {field}={bad!r}"
+    for bad in ("a\tb", "a\nb", "a\rb", "it's", ""):
+        assert not ok(name=bad), f"accepted name={bad!r}"
+    assert not ok(domain="genome") and not ok(pipeline_tag="not-a-task")
+
+
+@check
+def data_manager_row_script_refuses_and_escapes():
+    tool = dm_tool()
+    script = dict((n, c) for n, _, c in tool.configfiles)["row_sh"]
+    script = fill_template(script, {})
+    commit = "d0f2a7911c51d3edecd58366de6614a3a5e4d92b"
+    with tempfile.TemporaryDirectory() as d:
+        sh = write(d, "row.sh", script)
+        snap = f"{d}/out/v_1/hub/models--acme--m/snapshots/{commit}"
+
+        def run(value="v_1", name="M", free_tag="t", version="1", snapshot=snap, mode="cache"):
+            out = os.path.join(d, "out.json")
+            if os.path.exists(out):
+                os.unlink(out)
+            p = subprocess.run(["bash", sh, out, f"{d}/out", snapshot, mode, "acme/m", value, name,
+                                "text-generation", "text", free_tag, version], capture_output=True, text=True)
+            return p.returncode, (open(out).read() if os.path.exists(out) else None), p.stderr
+        rc, out, err = run(name='a "b" \\c')
+        assert rc == 0, err
+        row = json.loads(out)["data_tables"]["huggingface"][0]
+        assert row["name"] == f'a "b" \\c (acme/m@{commit})' and row["path"] == "v_1/hub", row
+        rc, out, _ = run(mode="snapshot")
+        assert json.loads(out)["data_tables"]["huggingface"][0]["path"] == f"v_1/hub/models--acme--m/snapshots/{commit}"
+        for bad in ({"name": "a\tb"}, {"name": "a\nb"}, {"free_tag": "a\tb"}, {"version": "../1"},
+                    {"value": "../v"}, {"free_tag": "x/y"}, {"version": ""}, {"snapshot": f"{d}/elsewhere/{commit}"},
+                    {"snapshot": f"{d}/out/v_1/hub/models--acme--m/snapshots/main"}, {"mode": "other"}):
+            rc, out, err = run(**bad)
+            assert rc == 2 and out is None and err.startswith("error: "), (bad, rc, err)
+
+
+@check
+def data_manager_results_processed_like_galaxy():
+    import gxdm
+    dm = gxdm.DataManager(os.path.join(DM_DIR, "data_manager_conf.xml"))
+    with tempfile.TemporaryDirectory() as d:
+        tables = gxdm.load_tables(os.path.join(DM_DIR, "tool_data_table_conf.xml.test"), copy_to=d)
+        extra = os.path.join(d, "extra")
+        os.makedirs(os.path.join(extra, "v_1", "hub"))
+        write(os.path.join(extra, "v_1"), "manifest.json", "{}")
+        row = {"value": "v_1", "name": "M", "pipeline_tag": "text-generation", "domain": "text",
+               "free_tag": "t", "version": "1", "path": "v_1/hub"}
+
+        def result(**changes):
+            return write(d, "out.json", json.dumps({"data_tables": {"huggingface": [dict(row, **changes)]}}))
+        data = os.path.join(d, "data")
+        rows = dm.process_result(result(), {"out_file": extra}, data, tables)
+        assert rows == [["v_1", "M", "text-generation", "text", "t", "1", os.path.join(data, "huggingface/v_1/hub")]]
+        assert os.path.isfile(os.path.join(data, "huggingface", "v_1", "manifest.json"))
+        assert tables["huggingface"].rows()[-1] == rows[0]
+        for bad in ({"name": "a\tb"}, {"extra": "x"}, {"value": "../../x"}):
+            os.makedirs(os.path.join(extra, "v_1", "hub"), exist_ok=True)
+            assert raises(gxdm.DataManagerFailure, dm.process_result, result(**bad), {"out_file": extra},
+                          data, tables), bad
 
 
 # ---------------------------------------------------------------- Cheetah and the command
@@ -236,6 +333,53 @@ def diff_counts_like_galaxy():
         files_diff(a, b, {"lines_diff": "2"})  # one changed line is one - and one +
         assert raises(AssertionError, files_diff, a, b, {"lines_diff": "1"})
         files_diff(write(d, "c", "3\n1\n2\n"), a, {"sort": "true"})
+
+
+@check
+def suite_rules_profile_version_citations():
+    from gxrun import citation_problems, suite_problems
+    good_bib = ("@misc{x,\n  title = {T},\n  author = {{A}},\n  year = {2025},\n"
+                "  howpublished = {\\url{https://example.org}}\n}")
+    with tempfile.TemporaryDirectory() as d:
+        def tool(profile, version_command, citations):
+            path = write(d, "t.xml", f'''<tool id="t" name="t" version="1.2.3+galaxy0" profile="{profile}">
+{version_command}<command>true</command><inputs/><outputs/>{citations}</tool>''')
+            return Tool(path)
+        vc = "<version_command>echo 't 1.2.3'</version_command>"
+        cit = f'<citations><citation type="bibtex">{good_bib}</citation></citations>'
+        assert suite_problems(tool("25.1", vc, cit), "25.1", d) == []
+        assert any("floor" in p for p in suite_problems(tool("24.1", vc, cit), "25.1", d))
+        assert any("version_command" in p for p in suite_problems(tool("25.1", "", cit), "25.1", d))
+        wrong = "<version_command>echo 't 9.9'</version_command>"
+        assert any("not the tool version" in p for p in suite_problems(tool("25.1", wrong, cit), "25.1", d))
+        assert any("no <citations>" in p for p in citation_problems(tool("25.1", vc, "")))
+        doi = '<citations><citation type="doi">10.1093/nar/gkae410</citation></citations>'
+        assert citation_problems(tool("25.1", vc, doi)) == []
+        assert citation_problems(tool("25.1", vc, doi.replace("10.1093/", "1093/")))
+        assert citation_problems(tool("25.1", vc, cit.replace("year = {2025},", "")))
+
+
+@check
+def workflow_steps_and_lint():
+    import gxworkflow as gw
+    wf, steps = gw.load_workflow(os.path.join(REPO, "workflows", "hf-pinned-snapshot", "hf-pinned-snapshot.ga"))
+    assert gw.step_order(steps) == [0, 1, 2, 3, 4, 5]
+    tools = {t: Tool(os.path.join(REPO, "tool_xml", t + ".xml")) for t in ("hf_list", "hf_fetch", "hf_bundle")}
+    assert gw.lint_workflow(wf, steps, tools) == []
+    # a connection to an input the tool does not have, an output it does not make, a cycle
+    bad = {int(k): v for k, v in json.loads(json.dumps(steps)).items()}
+    bad[4]["input_connections"]["no_such"] = {"id": 3, "output_name": "listing"}
+    bad[5]["workflow_outputs"][0]["output_name"] = "nothing"
+    problems = gw.lint_workflow(wf, bad, tools)
+    assert any("no_such" in p for p in problems) and any("nothing" in p for p in problems), problems
+    bad[3]["input_connections"]["lock"] = {"id": 5, "output_name": "manifest"}
+    assert raises(gw.WorkflowError, gw.step_order, bad)
+    assert gw.short_tool_id("toolshed.g2.bx.psu.edu/repos/o/r/hf_fetch/0.1.0+galaxy0") == "hf_fetch"
+    el = gw._assertion_elements({"has_text": {"text": "a"}, "has_archive_member": [{"path": "x"}, {"path": "y"}]})
+    assert [(c.tag, dict(c.attrib)) for c in el] == [("has_text", {"text": "a"}), ("has_archive_member", {"path": "x"}),
+                                                    ("has_archive_member", {"path": "y"})]
+    el = gw._assertion_elements([{"that": "has_n_lines", "n": 3, "negate": False}])
+    assert [(c.tag, dict(c.attrib)) for c in el] == [("has_n_lines", {"n": "3", "negate": "false"})]
 
 
 # ---------------------------------------------------------------- whole runs

@@ -607,7 +607,7 @@ def refs_of(repo_id, repo_type="model", data_dir=None):
 FAULT_KINDS = {"status", "drop", "short", "corrupt", "stall", "unsafe_paths",
                "endless_cursor", "bad_json", "overlong", "redirect_loop", "redirect_scheme",
                "redirect_host"}
-FAULT_WHERE = {"api", "tree", "resolve", "cdn", "any"}
+FAULT_WHERE = {"api", "tree", "resolve", "cdn", "search", "any"}
 BODY_KINDS = ("drop", "short", "corrupt", "stall")
 REDIRECT_KINDS = ("redirect_loop", "redirect_scheme", "redirect_host")
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
@@ -1274,6 +1274,8 @@ class FixtureHub:
         if h.command not in ("GET", "HEAD", "POST"):
             return h._send(self._error(405, "Method not allowed"))
         if segs and segs[0] == "api":
+            if len(segs) == 2 and segs[1] in ("models", "datasets", "spaces") and h.command in ("GET", "HEAD"):
+                return self._api_search(h, segs[1][:-1], query, user)
             if len(segs) >= 3 and segs[1] in ("models", "datasets", "spaces"):
                 return self._handle_api(h, segs[1][:-1], segs[2:], query, user)
             if len(segs) >= 4 and segs[1] == "resolve-cache" and segs[2] in ("models", "datasets", "spaces"):
@@ -1495,6 +1497,112 @@ class FixtureHub:
             q = [(k, v) for k, v in urllib.parse.parse_qsl(query, keep_blank_values=True) if k != "cursor"]
             q.append(("cursor", next_cursor))
             url = self.endpoint + h.path.partition("?")[0] + "?" + urllib.parse.urlencode(q)
+            headers.append(("Link", '<%s>; rel="next"' % url))
+        return self._send_api_json(h, route, page, headers)
+
+    # -- search: GET /api/{models,datasets,spaces}?search=&author=&filter=&sort=&direction=&limit=&expand=
+    SEARCH_FIELDS = {
+        "model": ("author", "cardData", "createdAt", "disabled", "downloads", "gated", "lastModified",
+                  "library_name", "likes", "pipeline_tag", "private", "sha", "siblings", "tags", "trendingScore"),
+        "dataset": ("author", "cardData", "createdAt", "disabled", "downloads", "gated", "lastModified",
+                    "likes", "private", "sha", "siblings", "tags", "trendingScore"),
+        "space": ("author", "cardData", "createdAt", "disabled", "lastModified", "likes", "private", "sha",
+                  "siblings", "tags", "trendingScore"),
+    }
+    SEARCH_SORTS = ("downloads", "likes", "lastModified", "trendingScore", "createdAt")
+
+    def _search_fields(self, repo):
+        """Everything the listing can say about a repository, at its default branch."""
+        c = repo.resolve(repo.default_branch)
+        info = {"_id": hashlib.sha1(("%s/%s" % (repo.type, repo.id)).encode()).hexdigest()[:24], "id": repo.id,
+                "author": repo.id.split("/")[0] if "/" in repo.id else repo.id,
+                "private": repo.private, "gated": repo.gated, "disabled": repo.disabled, "likes": 0,
+                "trendingScore": 0, "tags": [], "createdAt": repo.commits[0].date,
+                "lastModified": c.date if c else repo.commits[-1].date, "sha": c.sha if c else None}
+        if repo.type != "space":
+            info["downloads"] = 0
+        info.update({k: v for k, v in repo.info_extra.items() if k in self.SEARCH_FIELDS[repo.type]})
+        if repo.type == "model":
+            info["modelId"] = repo.id
+        return info
+
+    def _api_search(self, h, rtype, query, user):
+        """The Hub's repository listing: search (a case-insensitive part of the id), author,
+        filter (every one a tag, the pipeline tag or the library), sort and direction, limit
+        (the page size, at most 1000), expand (only _id, id and these fields; a field the
+        type does not have is a 400), and Link pagination with a cursor."""
+        route = Route("search", [rtype])
+        f = self._take_faults(route, ("status",))
+        if f:
+            return h._send(self._status_fault(f[0]))
+        qs = _qs(query)
+        search = (_q1(qs, "search") or "").lower()
+        author = _q1(qs, "author")
+        filters = qs.get("filter", [])
+        sort = _q1(qs, "sort")
+        direction = _q1(qs, "direction", "-1")
+        expand = qs.get("expand", []) + qs.get("expand[]", [])
+        if sort is not None and sort not in self.SEARCH_SORTS:
+            return h._send(self._error(400, "Invalid sort parameter: %s" % sort, "BadRequest"))
+        if direction not in ("-1", "1"):
+            return h._send(self._error(400, "Invalid direction: must be 1 or -1", "BadRequest"))
+        bad = [e for e in expand if e not in self.SEARCH_FIELDS[rtype]]
+        if bad:
+            return h._send(self._error(400, '"expand" must be one of %s' % ", ".join(self.SEARCH_FIELDS[rtype]),
+                                       "BadRequest"))
+        try:
+            limit = int(_q1(qs, "limit", "1000"))
+            if limit < 1:
+                raise ValueError
+        except ValueError:
+            return h._send(self._error(400, "Invalid limit", "BadRequest"))
+        hits = []
+        for (t, rid), repo in sorted(self.store.repos.items()):
+            if t != rtype or repo.renamed_to or repo.disabled:
+                continue
+            if repo.private and user not in repo.readers:
+                continue
+            if search and search not in rid.lower():
+                continue
+            if author is not None and (rid.split("/")[0] if "/" in rid else rid) != author:
+                continue
+            repo.build()
+            info = self._search_fields(repo)
+            labels = set(info.get("tags", [])) | {info.get("pipeline_tag"), info.get("library_name")}
+            if any(x not in labels for x in filters):
+                continue
+            hits.append(info)
+        if sort is not None:
+            # stable: ties keep the id order; descending for direction -1
+            hits.sort(key=lambda i: (i.get(sort) is None, i.get(sort) or 0), reverse=(direction == "-1"))
+            if direction == "-1":
+                none = [i for i in hits if i.get(sort) is None]
+                hits = [i for i in hits if i.get(sort) is not None] + none
+        size = min(limit, 1000, self.page_size)
+        cursor = _q1(qs, "cursor")
+        offset = 0
+        if cursor is not None:
+            try:
+                d = json.loads(base64.urlsafe_b64decode(cursor.encode() + b"=" * (-len(cursor) % 4)))
+                offset = int(d["o"])
+                if offset < 0:
+                    raise ValueError
+            except (ValueError, KeyError, TypeError, binascii.Error):
+                return h._send(self._error(400, "Invalid cursor", "BadRequest"))
+        if self._take_faults(route, ("endless_cursor",)):
+            offset = 0
+        page = hits[offset:offset + size]
+        if expand:
+            page = [dict({"_id": i["_id"], "id": i["id"]}, **{k: i[k] for k in expand if k in i}) for i in page]
+        else:
+            base = ("_id", "id", "likes", "trendingScore", "private", "downloads", "tags", "pipeline_tag",
+                    "library_name", "createdAt", "modelId")
+            page = [{k: i[k] for k in base if k in i} for i in page]
+        headers = []
+        if offset + size < len(hits):
+            q = [(k, v) for k, v in urllib.parse.parse_qsl(query, keep_blank_values=True) if k != "cursor"]
+            q.append(("cursor", self._cursor(offset + size, 0)))
+            url = "%s/api/%ss?%s" % (self.endpoint, rtype, urllib.parse.urlencode(q))
             headers.append(("Link", '<%s>; rel="next"' % url))
         return self._send_api_json(h, route, page, headers)
 

@@ -917,6 +917,52 @@ def tls_test():
         shutil.rmtree(tmp)
 
 
+@test
+def search_listing(hub):
+    base = hub.endpoint + "/api/models"
+    r = req(base + "?search=TINY-M")
+    eq(r.status, 200, "search status")
+    eq([m["id"] for m in r.json()], ["acme/tiny-model"], "search is a case-insensitive part of the id")
+    m = r.json()[0]
+    # without expand: the base fields; lastModified, sha and gated only when expanded
+    eq(sorted(m), sorted(["_id", "id", "likes", "trendingScore", "private", "downloads", "tags", "pipeline_tag",
+                          "library_name", "createdAt", "modelId"]), "base fields")
+    r = req(base + "?search=tiny-m&expand=sha&expand=gated&expand=lastModified")
+    eq(r.json(), [{"_id": m["_id"], "id": TINY, "sha": hub.commit_of(TINY), "gated": False,
+                   "lastModified": "2024-03-01T08:15:00.000Z"}], "expanded fields only")
+    eq(req(base + "?expand=sdk").status, 400, "a field models do not have")
+    eq(req(hub.endpoint + "/api/spaces?expand=downloads").status, 400, "spaces have no downloads")
+    eq(req(base + "?sort=stars").status, 400, "unknown sort")
+    eq(req(base + "?limit=0").status, 400, "limit 0")
+    # private repositories only for their readers; renamed and disabled ones never
+    everyone = [x["id"] for x in req(base).json()]
+    ok("acme/private-model" not in everyone and "acme/old-name" not in everyone
+       and "acme/disabled-model" not in everyone, everyone)
+    ok("acme/private-model" in [x["id"] for x in req(base, headers=ALICE).json()], "alice sees private")
+    ok("acme/private-model" not in [x["id"] for x in req(base, headers=BOB).json()], "bob does not")
+    # author, and every filter (a tag, the pipeline tag or the library)
+    eq([x["id"] for x in req(base + "?author=bert-org").json()], ["bert-org/bert-mini", "bert-org/bert-tiny-onnx"],
+       "author")
+    eq([x["id"] for x in req(base + "?filter=fill-mask&filter=license:mit").json()], ["bert-org/bert-mini"],
+       "filters")
+    eq(req(base + "?filter=fill-mask&filter=onnx").json(), [], "every filter must hold")
+    # sort, both directions, ties in id order
+    eq([x["id"] for x in req(base + "?sort=likes&direction=-1&limit=3").json()],
+       ["bert-org/bert-tiny-onnx", "bert-org/bert-mini", TINY], "likes descending")
+    asc = [x["id"] for x in req(base + "?sort=downloads&direction=1&search=bert").json()]
+    eq(asc, ["bert-org/bert-tiny-onnx", "bert-org/bert-mini"], "downloads ascending")
+    # Link pagination: limit is the page size; the pages together are the whole listing
+    got, n, links = pages(hub, base + "?limit=2&sort=downloads&direction=-1")
+    eq(n, (len(everyone) + 1) // 2, "pages of two")
+    eq(sorted(x["id"] for x in got), sorted(everyone), "every repository once")
+    eq(got[0]["id"], TINY, "sorted across pages")
+    ok(links[-1] is None, "no Link on the last page")
+    hub.page_size = 3
+    _, n, _ = pages(hub, base + "?limit=1000")
+    eq(n, (len(everyone) + 2) // 3, "the Hub's own page size caps the limit")
+    eq(req(base + "?cursor=%%%").status, 400, "bad cursor")
+
+
 def main():
     t0 = time.time()
     passed = failed = 0
