@@ -169,26 +169,6 @@ static hf_code fetch(hf_client *c, CURL *easy, const hf_repo *repo, const char *
     return rc;
 }
 
-/* The manifest's text (hf_manifest_json) with a final newline. */
-static char *manifest_text(const hf_manifest *m) {
-    json_t *o = hf_manifest_json(m);
-    if (!o)
-        return NULL;
-    char *text = json_dumps(o, JSON_INDENT(2));
-    json_decref(o);
-    if (!text)
-        return NULL;
-    size_t n = strlen(text);
-    char *full = realloc(text, n + 2);
-    if (!full) {
-        free(text);
-        return NULL;
-    }
-    full[n] = '\n';
-    full[n + 1] = '\0';
-    return full;
-}
-
 hf_code hf_bundle_hub(hf_client *c, const hf_repo *repo, const char *revision,
                       const hf_filter *filter, const char *output, const hf_bundle_opts *o,
                       hf_bundle_result *res, hf_error *err) {
@@ -252,7 +232,8 @@ hf_code hf_bundle_hub(hf_client *c, const hf_repo *repo, const char *revision,
         if (rc != HF_OK)
             spool_drop(&sp);
     }
-    if (rc == HF_OK && !(text = manifest_text(&m)))
+    size_t text_len = 0;
+    if (rc == HF_OK && !(text = hf_manifest_text(&m, &text_len)))
         rc = hf_fail(err, HF_EOTHER, "out of memory");
     if (rc == HF_OK && o->ro_crate) {
         const hf_entry *readme = hf_entries_find(&m.files, "README.md");
@@ -269,7 +250,7 @@ hf_code hf_bundle_hub(hf_client *c, const hf_repo *repo, const char *revision,
         rc = hf_archive_create(output, &ao, &w, err);
     }
     if (rc == HF_OK)
-        rc = hf_bundle_write_head(w, res->prefix, &m, text, strlen(text), o->ro_crate, card,
+        rc = hf_bundle_write_head(w, res->prefix, &m, text, text_len, o->ro_crate, card,
                                   res->date_known ? res->mtime : -1, err);
     for (size_t i = 0; rc == HF_OK && i < m.files.n; i++) {
         const hf_entry *e = &m.files.v[i];

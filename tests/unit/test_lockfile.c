@@ -11,22 +11,25 @@
 
 static char dir[] = "/tmp/hf-lock-XXXXXX";
 static char path[300];
+static const char *rel = "sub/x.lock";
+static hf_root root;
 
 static void setup(void) {
     ck_assert_ptr_nonnull(mkdtemp(dir));
     snprintf(path, sizeof path, "%s/sub/x.lock", dir);
+    ck_assert_int_eq(hf_root_open(&root, dir, false, NULL), HF_OK);
 }
 
 START_TEST(exclusive) {
     hf_lock a = {0}, b = {0};
     bool taken;
-    ck_assert_int_eq(hf_lock_try(&a, path, &taken, NULL), HF_OK);
+    ck_assert_int_eq(hf_lock_try(&a, &root, rel, &taken, NULL), HF_OK);
     ck_assert(taken);
-    ck_assert_int_eq(hf_lock_try(&b, path, &taken, NULL), HF_OK);
+    ck_assert_int_eq(hf_lock_try(&b, &root, rel, &taken, NULL), HF_OK);
     ck_assert(!taken); /* held by a live process: this one */
     hf_lock_release(&a);
     ck_assert_int_eq(access(path, F_OK), -1);
-    ck_assert_int_eq(hf_lock_try(&b, path, &taken, NULL), HF_OK);
+    ck_assert_int_eq(hf_lock_try(&b, &root, rel, &taken, NULL), HF_OK);
     ck_assert(taken);
     hf_lock_release(&b);
 }
@@ -40,7 +43,7 @@ START_TEST(dead_owner_on_this_host) {
     fclose(f);
     hf_lock l = {0};
     bool taken;
-    ck_assert_int_eq(hf_lock_try(&l, path, &taken, NULL), HF_OK);
+    ck_assert_int_eq(hf_lock_try(&l, &root, rel, &taken, NULL), HF_OK);
     ck_assert(taken);
     hf_lock_release(&l);
 }
@@ -52,12 +55,12 @@ START_TEST(other_host_until_stale) {
     fclose(f);
     hf_lock l = {0};
     bool taken;
-    ck_assert_int_eq(hf_lock_try(&l, path, &taken, NULL), HF_OK);
+    ck_assert_int_eq(hf_lock_try(&l, &root, rel, &taken, NULL), HF_OK);
     ck_assert(!taken); /* it may be alive over there */
     struct timespec old[2] = {{time(NULL) - HF_LOCK_STALE_SECONDS - 10, 0},
                               {time(NULL) - HF_LOCK_STALE_SECONDS - 10, 0}};
     ck_assert_int_eq(utimensat(AT_FDCWD, path, old, 0), 0);
-    ck_assert_int_eq(hf_lock_try(&l, path, &taken, NULL), HF_OK);
+    ck_assert_int_eq(hf_lock_try(&l, &root, rel, &taken, NULL), HF_OK);
     ck_assert(taken);
     hf_lock_release(&l);
 }

@@ -1,4 +1,5 @@
 /* Store layouts: paths, verification of what is present, moving into place, refs. */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,18 +32,21 @@ static void put(const char *path, const char *text) {
 START_TEST(cache_paths_and_commit) {
     hf_repo repo = {HF_MODEL, "org/name"};
     hf_store s;
-    ck_assert_int_eq(hf_store_open(&s, HF_STORE_CACHE, root, &repo, C40, NULL), HF_OK);
+    ck_assert_int_eq(hf_store_open(&s, HF_STORE_CACHE, root, &repo, C40, true, NULL), HF_OK);
     hf_entry e = {.path = "a/b/c.txt", .size = 13};
     memcpy(e.git_oid, OID, 41);
     char *inc = hf_store_incomplete_path(&s, &e);
     char want[512];
     snprintf(want, sizeof want, "%s/models--org--name/blobs/" OID ".incomplete", root);
     ck_assert_str_eq(inc, want);
-    char *lock = hf_store_lock_path(&s, &e);
-    snprintf(want, sizeof want, "%s/.locks/models--org--name/" OID ".lock", root);
-    ck_assert_str_eq(lock, want);
+    char *lock = hf_store_lock_rel(&s, &e);
+    ck_assert_str_eq(lock, ".locks/models--org--name/" OID ".lock");
     put(inc, "Hello, World!");
-    ck_assert_int_eq(hf_store_commit(&s, &e, inc, NULL), HF_OK);
+    int fd = open(inc, O_RDONLY);
+    bool changed = true;
+    ck_assert_int_eq(hf_store_commit(&s, &e, fd, &changed, NULL), HF_OK);
+    ck_assert(!changed);
+    close(fd);
     char *final = hf_store_final_path(&s, &e);
     char target[256] = "";
     ck_assert(readlink(final, target, sizeof target - 1) > 0);
@@ -69,7 +73,7 @@ START_TEST(changed_files_are_not_present) {
     hf_store s;
     char dir[600];
     snprintf(dir, sizeof dir, "%s/local", root);
-    ck_assert_int_eq(hf_store_open(&s, HF_STORE_DIR, dir, &repo, C40, NULL), HF_OK);
+    ck_assert_int_eq(hf_store_open(&s, HF_STORE_DIR, dir, &repo, C40, true, NULL), HF_OK);
     hf_entry e = {.path = "x.txt", .size = 13};
     memcpy(e.git_oid, OID, 41);
     char *final = hf_store_final_path(&s, &e);
