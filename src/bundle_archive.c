@@ -226,6 +226,8 @@ hf_code hf_archive_create(const char *path, const hf_archive_opts *o, hf_archive
     w->base = slash ? w->path + (slash - path) + 1 : w->path;
     /* the folder is the user's choice; nothing is created through a link in it */
     hf_code made = hf_root_open(&w->dir, dir, false, err);
+    if (made == HF_ENOTFOUND)
+        made = hf_fail(err, HF_EIO, "cannot create %s: %s", path, strerror(ENOENT));
     free(dir);
     if (made == HF_OK && (!*w->base || !strcmp(w->base, ".") || !strcmp(w->base, "..")))
         made = hf_fail(err, HF_EUSAGE, "not a file name: %s", path);
