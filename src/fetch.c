@@ -21,7 +21,7 @@
 #include "url.h"
 
 #define MAX_HOPS 10
-#define LOCK_POLL_MS 500
+#define LOCK_POLL_MS 50
 #define ERROR_BODY_MAX 65536
 /* Resumes that made progress do not count as failed tries; this many end it all the same
  * (a server that sends a few bytes per connection forever). */
@@ -46,6 +46,7 @@ typedef struct {
     long long progress; /* `have` at the last failure: a retry that moved on starts afresh */
     int tries;
     int resumes;
+    int redos; /* downloads started over because another writer touched the file */
     CURL *easy;
     hf_response resp;
     char *url;
@@ -244,6 +245,20 @@ static hf_code issue(engine *g, job *j, const char *url) {
     return HF_OK;
 }
 
+/* What was verified is not what is at the temporary name any more: that file is removed and
+ * the download starts over, under the lock again (a few times at most). */
+static hf_code redo(engine *g, job *j) {
+    if (++j->redos > HF_MAX_RETRIES)
+        return fail(g, j, HF_EINTEGRITY, true);
+    hf_log(logger(g), HF_LOG_WARN, "%s; fetching it again", g->err->msg);
+    hf_error_clear(g->err);
+    job_close(g, j, true);
+    j->have = 0;
+    j->state = J_WAITING;
+    j->not_before = now_ms();
+    return HF_OK;
+}
+
 /* The bytes are all there: check them, then move the file into place. */
 static hf_code finish(engine *g, job *j) {
     char sha256[65], sha1[41];
@@ -280,6 +295,8 @@ static hf_code finish(engine *g, job *j) {
     hf_code rc = hf_store_commit(g->o->store, e, j->fd, &changed, g->err);
     if (rc != HF_OK)
         return fail(g, j, rc, false);
+    if (changed) /* another writer touched the file: nothing moved; start it over */
+        return redo(g, j);
     memcpy(e->sha256, sha256, 65);
     hf_log(logger(g), HF_LOG_DEBUG, "%s: verified (sha256 %s)", e->path, sha256);
     job_close(g, j, false);

@@ -322,6 +322,54 @@ static hf_code link_snapshot(const hf_store *s, const hf_entry *e, hf_error *err
     return rc;
 }
 
+void hf_store_float_text(double x, char out[40]) {
+    /* the fewest significant digits that read back as x, as Python's repr does */
+    char sci[40];
+    int p = 1;
+    for (; p <= 17; p++) {
+        snprintf(sci, sizeof sci, "%.*e", p - 1, x);
+        if (strtod(sci, NULL) == x)
+            break;
+    }
+    char digits[24];
+    int n = 0, exp10 = 0;
+    for (const char *c = sci; *c && *c != 'e'; c++)
+        if (*c >= '0' && *c <= '9' && n < 23)
+            digits[n++] = *c;
+    digits[n] = '\0';
+    const char *e = strchr(sci, 'e');
+    exp10 = e ? atoi(e + 1) : 0;
+    while (n > 1 && digits[n - 1] == '0')
+        digits[--n] = '\0';
+    const char *sign = sci[0] == '-' ? "-" : "";
+    if (exp10 < -4 || exp10 >= 16) { /* Python switches to exponent notation there */
+        if (n > 1)
+            snprintf(out, 40, "%s%c.%se%c%02d", sign, digits[0], digits + 1, exp10 < 0 ? '-' : '+',
+                     abs(exp10));
+        else
+            snprintf(out, 40, "%s%ce%c%02d", sign, digits[0], exp10 < 0 ? '-' : '+', abs(exp10));
+    } else if (exp10 >= n - 1) {
+        snprintf(out, 40, "%s%s%0*d.0", sign, digits, exp10 - (n - 1), 0);
+        if (exp10 == n - 1)
+            snprintf(out, 40, "%s%s.0", sign, digits);
+    } else if (exp10 >= 0) {
+        snprintf(out, 40, "%s%.*s.%s", sign, exp10 + 1, digits, digits + exp10 + 1);
+    } else {
+        snprintf(out, 40, "%s0.%0*d%s", sign, -exp10 - 1, 0, digits);
+        if (exp10 == -1)
+            snprintf(out, 40, "%s0.%s", sign, digits);
+    }
+}
+
+/* Now as Python's time.time() gives it: nanoseconds since the epoch over 1e9, as a double. */
+static double python_time(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    if (ts.tv_nsec == 0)
+        return (double)ts.tv_sec;
+    return (double)((long long)ts.tv_sec * 1000000000LL + ts.tv_nsec) / 1e9;
+}
+
 /* DIR/.cache/huggingface/download/<path>.metadata: commit, etag, time (as hf download, which
  * also keeps a .gitignore of "*" there so the metadata never lands in a git repository). */
 static hf_code write_metadata(const hf_store *s, const hf_entry *e, hf_error *err) {
@@ -329,7 +377,11 @@ static hf_code write_metadata(const hf_store *s, const hf_entry *e, hf_error *er
     if (hf_beneath_lstat(&s->root, ".cache/huggingface/.gitignore", &st, NULL) != HF_OK)
         hf_beneath_write(&s->root, ".cache/huggingface/.gitignore", "*\n", 2, false, NULL);
     char *rel = hf_store_metadata_rel(s, e->path);
-    char *text = joinf("%s\n%s\n%.6f\n", s->commit, hf_store_etag(e), (double)time(NULL));
+    /* the time after the file is in place, in hf download's form (f"{time.time()}"): it
+     * takes metadata older than the file's mtime - 1 as stale */
+    char stamp[40];
+    hf_store_float_text(python_time(), stamp);
+    char *text = joinf("%s\n%s\n%s\n", s->commit, hf_store_etag(e), stamp);
     hf_code rc = (rel && text) ? hf_beneath_write(&s->root, rel, text, strlen(text), false, err)
                                : hf_fail(err, HF_EOTHER, "out of memory");
     free(rel);
@@ -366,18 +418,43 @@ hf_code hf_store_check(const hf_store *s, const hf_entry *e, bool *present, char
     return s->kind == HF_STORE_DIR ? write_metadata(s, e, err) : link_snapshot(s, e, err);
 }
 
+/* Whether the regular file at rel is the one open as mine, with e's size. */
+static bool same_file(const hf_store *s, const char *rel, const struct stat *mine,
+                      const hf_entry *e) {
+    struct stat there;
+    return hf_beneath_lstat(&s->root, rel, &there, NULL) == HF_OK && S_ISREG(there.st_mode) &&
+           there.st_dev == mine->st_dev && there.st_ino == mine->st_ino &&
+           there.st_size == e->size && mine->st_size == e->size;
+}
+
 hf_code hf_store_commit(const hf_store *s, const hf_entry *e, int fd, bool *changed,
                         hf_error *err) {
     *changed = false;
-    (void)fd;
     char *from = hf_store_incomplete_rel(s, e);
     char *dest = s->kind == HF_STORE_CACHE ? blob_rel(s, e) : hf_store_final_rel(s, e);
-    hf_code rc = (from && dest) ? hf_beneath_rename(&s->root, from, dest, err)
-                                : hf_fail(err, HF_EOTHER, "out of memory");
+    struct stat mine;
+    hf_code rc = (from && dest) ? HF_OK : hf_fail(err, HF_EOTHER, "out of memory");
+    if (rc == HF_OK && fstat(fd, &mine) != 0)
+        rc = hf_fail(err, HF_EIO, "cannot read %s/%s: %s", s->root.path, from, strerror(errno));
+    /* only the file whose bytes were verified goes into place: checked before the rename,
+     * and after it (a writer that swapped it in between leaves nothing at the final path) */
+    if (rc == HF_OK && !same_file(s, from, &mine, e))
+        *changed = true;
+    if (rc == HF_OK && !*changed)
+        rc = hf_beneath_rename(&s->root, from, dest, err);
+    if (rc == HF_OK && !*changed && !same_file(s, dest, &mine, e)) {
+        hf_beneath_unlink(&s->root, dest);
+        *changed = true;
+    }
+    if (*changed)
+        rc = hf_fail(err, HF_EINTEGRITY,
+                     "'%s': its temporary file was replaced or changed by another writer while "
+                     "it was fetched",
+                     e->path);
     free(from);
     free(dest);
-    if (rc != HF_OK)
-        return rc;
+    if (rc != HF_OK || *changed)
+        return *changed ? HF_OK : rc;
     return s->kind == HF_STORE_CACHE ? link_snapshot(s, e, err) : write_metadata(s, e, err);
 }
 

@@ -77,6 +77,10 @@ hf_code hf_store_write_manifest(const hf_store *s, const char *text, size_t len,
 /* Local folders: the commit and etag the metadata of path records; false when there is none. */
 bool hf_store_read_metadata(const hf_store *s, const char *path, char commit[41], char etag[65]);
 
+/* x as Python's repr(float) writes it (1732999999.1234567, 1732999999.0, 1e+16): the local
+ * metadata's time stamp is read by huggingface_hub. */
+void hf_store_float_text(double x, char out[40]);
+
 /* Flushes what was written below the store to its disk (one syncfs instead of an fsync per
  * file: files found after a crash are verified again before they are trusted). */
 void hf_store_sync(const hf_store *s);

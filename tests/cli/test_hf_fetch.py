@@ -36,8 +36,11 @@ def check_folder(folder, files):
 
 
 def leftovers(root):
+    """Temporary files, and lock files still held. Lock files themselves stay (empty), as
+    huggingface_hub leaves them: removing one another process has open would let two in."""
     return [os.path.join(d, n) for d, _, names in os.walk(root) for n in names
-            if n.endswith(".incomplete") or n.endswith(".lock") or ".tmp-" in n]
+            if n.endswith(".incomplete") or ".tmp-" in n or
+            (n.endswith(".lock") and os.path.getsize(os.path.join(d, n)) != 0)]
 
 
 def file_requests(ctx, path_part=""):

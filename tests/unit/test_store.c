@@ -119,6 +119,45 @@ START_TEST(default_cache) {
 }
 END_TEST
 
+/* Python's repr(float), the form of huggingface_hub's metadata time stamps (vectors made by
+ * Python 3: repr(ns / 1e9) and a few edges). */
+START_TEST(float_text_as_python) {
+    static const struct {
+        double x;
+        const char *text;
+    } v[] = {
+        {1732999999.1234567, "1732999999.1234567"},
+        {1732999999.0, "1732999999.0"},
+        {1700000000.0, "1700000000.0"},
+        {1e+16, "1e+16"},
+        {1.5e+16, "1.5e+16"},
+        {0.0001, "0.0001"},
+        {1.234e-05, "1.234e-05"},
+        {123.456, "123.456"},
+        {0.5, "0.5"},
+        {1764543123.9, "1764543123.9"},
+        {1764543123.05, "1764543123.05"},
+        {1756900062.3927493, "1756900062.3927493"},
+        {1706958807.5929692, "1706958807.5929692"},
+        {1713565570.6066656, "1713565570.6066656"},
+        {1783988602.4399774, "1783988602.4399774"},
+        {1730941268.702351, "1730941268.702351"},
+        {1712386299.29565, "1712386299.29565"},
+        {1760264960.0303695, "1760264960.0303695"},
+        {1734683192.6550887, "1734683192.6550887"},
+        {1779414276.4051313, "1779414276.4051313"},
+        {1708518721.562561, "1708518721.562561"},
+        {1781490466.7577112, "1781490466.7577112"},
+        {1790882771.662549, "1790882771.662549"},
+    };
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        char out[40];
+        hf_store_float_text(v[i].x, out);
+        ck_assert_str_eq(out, v[i].text);
+    }
+}
+END_TEST
+
 Suite *make_suite(void) {
     Suite *s = suite_create("store");
     TCase *tc = tcase_create("store");
@@ -126,6 +165,7 @@ Suite *make_suite(void) {
     tcase_add_test(tc, cache_paths_and_commit);
     tcase_add_test(tc, changed_files_are_not_present);
     tcase_add_test(tc, default_cache);
+    tcase_add_test(tc, float_text_as_python);
     suite_add_tcase(s, tc);
     return s;
 }
