@@ -1,13 +1,11 @@
 /* Deterministic archive writing and archive reading over libarchive. */
 #include "bundle_archive.h"
 
-#include "beneath.h"
-
 #include <archive.h>
 #include <archive_entry.h>
 #include <errno.h>
-#include <limits.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "beneath.h"
 #include "fsutil.h"
 
 /* libarchive converts names through the locale's character set (the pax writer falls back to

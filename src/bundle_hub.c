@@ -10,6 +10,7 @@
 #include "api.h"
 #include "bundle_stream.h"
 #include "hash.h"
+#include "store.h"
 #include "url.h"
 
 #define MAX_README (16ll << 20)
@@ -199,6 +200,8 @@ hf_code hf_bundle_hub(hf_client *c, const hf_repo *repo, const char *revision,
     }
     if (rc == HF_OK)
         rc = hf_entries_sort(&m.files, err);
+    if (rc == HF_OK) /* unpacked, the archive is a folder whose .cache/huggingface is ours */
+        rc = hf_store_check_paths(HF_STORE_DIR, output, &m.files, err);
     if (rc == HF_OK && m.files.n == 0)
         rc = hf_fail(err, HF_ENOTFOUND, "no file of %s at %s matches the patterns", repo->id,
                      revision);

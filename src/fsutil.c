@@ -1,8 +1,6 @@
 /* File system helpers. */
 #include "fsutil.h"
 
-#include "beneath.h"
-
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -10,6 +8,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "beneath.h"
 
 hf_code hf_mkdirs(const char *path, hf_error *err) {
     struct stat have;

@@ -169,6 +169,22 @@ char *hf_store_incomplete_path(const hf_store *s, const hf_entry *e) {
     return shown(s, hf_store_incomplete_rel(s, e));
 }
 
+hf_code hf_store_check_paths(hf_store_kind kind, const char *dir, const hf_entries *files,
+                             hf_error *err) {
+    if (kind != HF_STORE_DIR)
+        return HF_OK; /* in a cache they are files of a snapshot like any other */
+    for (size_t i = 0; i < files->n; i++) {
+        const char *p = files->v[i].path;
+        if (!strcmp(p, ".cache") || !strcmp(p, ".cache/huggingface") ||
+            !strncmp(p, ".cache/huggingface/", 19))
+            return hf_fail(err, HF_EINTEGRITY,
+                           "the repository file '%s' is at the place of the tools' own metadata "
+                           "(.cache/huggingface/ of %s): refused, nothing was written",
+                           p, dir);
+    }
+    return HF_OK;
+}
+
 hf_code hf_store_lock(const hf_store *s, const hf_entry *e, hf_lock *lock, bool *taken,
                       hf_error *err) {
     char *rel = hf_store_lock_rel(s, e);

@@ -48,6 +48,11 @@ char *hf_store_final_path(const hf_store *s, const hf_entry *e);
 /* The temporary download as the user sees it (for messages); caller frees. */
 char *hf_store_incomplete_path(const hf_store *s, const hf_entry *e);
 
+/* Local folders: a file whose path is .cache, .cache/huggingface or below it would overwrite
+ * (or be overwritten by) the metadata kept there: HF_EINTEGRITY naming it. */
+hf_code hf_store_check_paths(hf_store_kind kind, const char *dir, const hf_entries *files,
+                             hf_error *err);
+
 /* Takes the lock guarding the file's download, once (see lockfile.h). */
 hf_code hf_store_lock(const hf_store *s, const hf_entry *e, hf_lock *lock, bool *taken,
                       hf_error *err);

@@ -301,6 +301,8 @@ static hf_code run(options *o, hf_error *err) {
             rc = hf_store_open(&store, kind, root, &cli->repo, commit, !o->dry_run, err);
         if (rc == HF_OK)
             rc = plan_offline(o, &store, locked ? &lock : NULL, &plan, err);
+        if (rc == HF_OK)
+            rc = hf_store_check_paths(kind, root, &plan, err);
         if (rc == HF_OK && !o->dry_run)
             rc = verify_offline(&store, &plan, err);
         if (rc == HF_OK)
@@ -310,6 +312,8 @@ static hf_code run(options *o, hf_error *err) {
         rc = hf_cli_client(cli, &client, err);
         if (rc == HF_OK)
             rc = plan_online(o, client, locked ? &lock : NULL, commit, &commit_date, &plan, err);
+        if (rc == HF_OK)
+            rc = hf_store_check_paths(kind, root, &plan, err);
         if (rc == HF_OK)
             rc = hf_store_open(&store, kind, root, &cli->repo, commit, !o->dry_run, err);
     }

@@ -332,6 +332,64 @@ def test_planted_links_bundle_output(ctx):
     assert [n for n in os.listdir(ctx.tmp) if ".tmp-" in n] == []
 
 
+# --- repository files at the paths of the tools' own metadata -------------------------------
+
+META = "acme/metadata-paths"  # .cache/huggingface/{hf-manifest.json,download/*.metadata,.gitignore}
+
+
+def test_metadata_paths_refused_in_local_dir(ctx):
+    out = ctx.path("out")
+    r = ctx.run("hf-fetch", "-o", out, META)
+    expect_exit(r, 5, ".cache/huggingface/")
+    assert not os.path.exists(out), "something was written before the refusal"
+    for path in (".cache/huggingface/hf-manifest.json", ".cache/huggingface/.gitignore"):
+        r = ctx.run("hf-fetch", "-o", out, META, path)
+        expect_exit(r, 5, path)
+        r = ctx.run("hf-fetch", "-n", "-o", out, META, path)
+        expect_exit(r, 5, path)
+    # the rest of the repository is fine, and the manifest and metadata are the tool's own
+    r = ctx.run("hf-fetch", "-o", out, "-x", ".cache/*", META)
+    expect_exit(r, 0)
+    commit = ctx.hub.commit_of(META)
+    import json
+    m = json.load(open(os.path.join(out, ".cache", "huggingface", "hf-manifest.json")))
+    assert m["commit"] == commit and [f["path"] for f in m["files"]] == ["config.json"], m
+    meta = open(os.path.join(out, ".cache/huggingface/download/config.json.metadata")).read()
+    assert meta.startswith(commit + "\n"), meta
+    assert open(os.path.join(out, ".cache/huggingface/.gitignore")).read() == "*\n"
+
+
+def test_metadata_paths_steer_no_manifest(ctx):
+    # in a cache they are files of the snapshot like any other; hf-bundle of that snapshot
+    # never takes one of them for its manifest, and the archive's manifest is the tool's
+    cache = ctx.path("cache")
+    commit = ctx.hub.commit_of(META)
+    r = ctx.run("hf-fetch", "--cache-dir", cache, "-m", ctx.path("m.json"), META)
+    expect_exit(r, 0)
+    snap = os.path.join(cache, "models--acme--metadata-paths", "snapshots", commit)
+    assert os.path.islink(os.path.join(snap, ".cache/huggingface/hf-manifest.json"))
+    r = ctx.run("hf-bundle", "-o", ctx.path("b.tar"), snap)
+    expect_exit(r, 2, "cache snapshot")
+    r = ctx.run("hf-bundle", "-m", ctx.path("m.json"), "-o", ctx.path("b.tar"), snap)
+    expect_exit(r, 5, ".cache/huggingface/")
+    assert not os.path.exists(ctx.path("b.tar"))
+    repo = os.path.join(cache, "models--acme--metadata-paths")
+    assert open(os.path.join(repo, "refs", "main")).read() == commit
+    assert sorted(os.listdir(cache)) == [".locks", "models--acme--metadata-paths"]
+    # from the Hub: refused, as for a local folder (unpacked, the archive is one)
+    r = ctx.run("hf-bundle", "-o", ctx.path("c.tar"), "--repo", META)
+    expect_exit(r, 5, ".cache/huggingface/")
+    assert not os.path.exists(ctx.path("c.tar"))
+    # a folder holding both places' manifests: which one is the tool's cannot be told
+    out = ctx.path("both")
+    r = ctx.run("hf-fetch", "-o", out, "-x", ".cache/*", META)
+    expect_exit(r, 0)
+    with open(os.path.join(out, "hf-manifest.json"), "w") as f:
+        f.write(open(os.path.join(out, ".cache/huggingface/hf-manifest.json")).read())
+    r = ctx.run("hf-bundle", "-o", ctx.path("d.tar"), out)
+    expect_exit(r, 2, "found both")
+
+
 # --- a server that lies about the length, or stalls ---------------------------------------
 
 def test_content_length_larger_than_body(ctx):
