@@ -284,6 +284,45 @@ def test_short_body(ctx):
     assert not os.path.exists(ctx.path("b", "model.safetensors"))
 
 
+LONG = "acme/long-names"  # names of 250 bytes: a file, a file in a folder, a folder
+
+
+def short_hash(name):
+    import base64
+    return base64.urlsafe_b64encode(hashlib.sha1(name.encode()).digest()).decode()
+
+
+def test_long_names(ctx):
+    # a 250-byte name fits NAME_MAX; its .incomplete, .lock and .metadata names must too:
+    # huggingface_hub's names where they fit, else the short hash of the name before the suffix
+    files = ctx.hub.files_at(LONG)
+    out = ctx.path("out")
+    r = ctx.run("hf-fetch", "-o", out, LONG)
+    expect_exit(r, 0)
+    check_folder(out, files)
+    dl = os.path.join(out, ".cache", "huggingface", "download")
+    long_file = "n" * 246 + ".bin"
+    assert os.path.exists(os.path.join(dl, short_hash(long_file) + ".metadata"))
+    assert os.path.exists(os.path.join(dl, "sub", short_hash("r" * 246 + ".txt") + ".metadata"))
+    assert os.path.exists(os.path.join(dl, "d" * 250, "x.txt.metadata"))  # fits: as hf download
+    assert os.path.exists(os.path.join(dl, "d" * 250, "x.txt.lock"))
+    assert not leftovers(out)
+    ctx.hub.clear_log()
+    r = ctx.run("hf-fetch", "-o", out, LONG)        # present, verified, metadata rewritten
+    expect_exit(r, 0)
+    assert file_requests(ctx) == []
+    r = ctx.run("hf-fetch", "--offline", "-o", out, LONG)
+    expect_exit(r, 0, "4 files present and verified")
+    for nosym in (None, "1"):
+        cache = ctx.path("cache" + (nosym or ""))
+        for extra in ([], ["--force"]):                # the second replaces the entries
+            r = ctx.run("hf-fetch", "--cache-dir", cache, *extra, LONG,
+                        env=ctx.env(HF_HUB_DISABLE_SYMLINKS=nosym))
+            expect_exit(r, 0)
+        snap = r.out.strip().splitlines()[-1]
+        check_folder(snap, files)
+
+
 def test_unsafe_paths_write_nothing(ctx):
     for bad in ["../escape.txt", "/etc/passwd", "a\\b", "ctl\x01x", "a//b"]:
         ctx.hub.clear_faults()
