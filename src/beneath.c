@@ -307,6 +307,72 @@ hf_code hf_beneath_write(const hf_root *r, const char *rel, const void *data, si
     return rc;
 }
 
+int hf_beneath_put_link(const hf_root *r, const char *target, const char *rel) {
+    int dirfd;
+    const char *name;
+    hf_error quiet = {0};
+    if (hf_beneath_parent(r, rel, true, &dirfd, &name, &quiet) != HF_OK) {
+        errno = quiet.code == HF_EINTEGRITY ? ELOOP : EACCES;
+        return -1;
+    }
+    int ok = symlinkat(target, dirfd, name);
+    char have[PATH_MAX];
+    ssize_t n;
+    if (ok != 0 && errno == EEXIST) {
+        if ((n = readlinkat(dirfd, name, have, sizeof have - 1)) > 0 &&
+            (have[n] = '\0', strcmp(have, target) == 0)) {
+            ok = 0; /* the right link is there already */
+        } else {
+            char tmp[64];
+            for (int i = 0; i < 100; i++) {
+                snprintf(tmp, sizeof tmp, ".hf-link-%ld-%d", (long)getpid(), i);
+                if ((ok = symlinkat(target, dirfd, tmp)) == 0 || errno != EEXIST)
+                    break;
+            }
+            if (ok == 0 && (ok = renameat(dirfd, tmp, dirfd, name)) != 0) {
+                int e = errno;
+                unlinkat(dirfd, tmp, 0);
+                errno = e;
+            }
+        }
+    }
+    int e = errno;
+    close(dirfd);
+    errno = e;
+    return ok;
+}
+
+hf_code hf_beneath_put_copy(const hf_root *r, const char *rel, int in, hf_error *err) {
+    int dirfd;
+    const char *name;
+    hf_code rc = hf_beneath_parent(r, rel, true, &dirfd, &name, err);
+    if (rc != HF_OK)
+        return rc;
+    char tmp[NAME_MAX + 64];
+    int out = hf_beneath_mktemp(dirfd, name, tmp, sizeof tmp);
+    bool ok = out >= 0 && lseek(in, 0, SEEK_SET) == 0;
+    static char buf[1 << 16];
+    ssize_t n = 0;
+    while (ok && (n = read(in, buf, sizeof buf)) != 0)
+        ok = n > 0 && write_all(out, buf, (size_t)n);
+    int e = errno;
+    if (out >= 0 && close(out) != 0 && ok) {
+        ok = false;
+        e = errno;
+    }
+    if (ok && renameat(dirfd, tmp, dirfd, name) != 0) {
+        ok = false;
+        e = errno;
+    }
+    if (!ok) {
+        if (out >= 0)
+            unlinkat(dirfd, tmp, 0);
+        rc = show_fail(err, HF_EIO, r, rel, strlen(rel), "cannot write", e);
+    }
+    close(dirfd);
+    return rc;
+}
+
 hf_code hf_beneath_read(const hf_root *r, const char *rel, size_t max, char **data, size_t *len,
                         hf_error *err) {
     *data = NULL;

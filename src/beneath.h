@@ -54,6 +54,12 @@ hf_code hf_beneath_write(const hf_root *r, const char *rel, const void *data, si
 /* Makes a fresh temporary file in dirfd (O_EXCL, never through a link) named after base;
  * the name chosen is written to tmp (cap bytes). */
 int hf_beneath_mktemp(int dirfd, const char *base, char *tmp, size_t cap);
+/* rel becomes a link holding target: made in one step when the name is free, else through a
+ * temporary link renamed over whatever is there (a link planted there included); nothing
+ * when the right link is there already. 0, or -1 with errno. */
+int hf_beneath_put_link(const hf_root *r, const char *target, const char *rel);
+/* rel becomes a copy of in (read from its start), through a temporary name and a rename. */
+hf_code hf_beneath_put_copy(const hf_root *r, const char *rel, int in, hf_error *err);
 /* Reads a whole (small) file below the root, at most max bytes, NUL-terminated. */
 hf_code hf_beneath_read(const hf_root *r, const char *rel, size_t max, char **data, size_t *len,
                         hf_error *err);

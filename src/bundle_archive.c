@@ -240,7 +240,7 @@ hf_code hf_archive_create(const char *path, const hf_archive_opts *o, hf_archive
     }
     if (made != HF_OK) {
         if (w->fd >= 0)
-            unlinkat(w->dir.fd, w->tmpname, 0);
+            hf_beneath_unlink(&w->dir, w->tmpname);
         writer_free(w);
         return made;
     }
@@ -405,8 +405,8 @@ hf_code hf_archive_commit(hf_archive_writer *w, hf_error *err) {
         if (close(fd) != 0)
             rc = hf_fail(err, HF_EIO, "cannot write %s: %s", w->path, strerror(errno));
     }
-    if (rc == HF_OK && renameat(w->dir.fd, w->tmpname, w->dir.fd, w->base) != 0)
-        rc = hf_fail(err, HF_EIO, "cannot rename %s to %s: %s", w->tmp, w->path, strerror(errno));
+    if (rc == HF_OK)
+        rc = hf_beneath_rename(&w->dir, w->tmpname, w->base, err);
     if (rc != HF_OK) {
         hf_archive_abort(w);
         return rc;
@@ -426,7 +426,7 @@ void hf_archive_abort(hf_archive_writer *w) {
         w->a = NULL;
     }
     if (w->tmp)
-        unlinkat(w->dir.fd, w->tmpname, 0);
+        hf_beneath_unlink(&w->dir, w->tmpname);
     writer_free(w);
 }
 

@@ -293,6 +293,7 @@ static hf_code finish(engine *g, job *j) {
                     true);
     bool changed = false;
     hf_code rc = hf_store_commit(g->o->store, e, j->fd, &changed, g->err);
+    j->fd = -1; /* closed by the store */
     if (rc != HF_OK)
         return fail(g, j, rc, false);
     if (changed) /* another writer touched the file: nothing moved; start it over */

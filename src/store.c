@@ -258,83 +258,42 @@ static char *link_target(const hf_entry *e) {
     return hf_buf_take(&b);
 }
 
-/* A copy of the blob under a fresh temporary name in dirfd. */
-static hf_code copy_blob(const hf_store *s, const hf_entry *e, int dirfd, const char *name,
-                         char *tmp, size_t cap, hf_error *err) {
-    char *blob = blob_rel(s, e);
-    int in = -1;
-    hf_code rc = blob ? hf_beneath_open(&s->root, blob, O_RDONLY, 0, &in, err)
-                      : hf_fail(err, HF_EOTHER, "out of memory");
-    free(blob);
-    if (rc != HF_OK)
-        return rc;
-    if (in < 0)
-        return hf_fail(err, HF_EIO, "cannot read the blob of %s: %s", e->path, strerror(errno));
-    int out = hf_beneath_mktemp(dirfd, name, tmp, cap);
-    if (out < 0) {
-        close(in);
-        return hf_fail(err, HF_EIO, "cannot write in %s: %s", s->files, strerror(errno));
-    }
-    static char buf[1 << 16];
-    ssize_t n;
-    while (rc == HF_OK && (n = read(in, buf, sizeof buf)) != 0)
-        if (n < 0 || write(out, buf, (size_t)n) != n)
-            rc = hf_fail(err, HF_EIO, "cannot copy %s: %s", e->path, strerror(errno));
-    close(in);
-    if (close(out) != 0 && rc == HF_OK)
-        rc = hf_fail(err, HF_EIO, "cannot copy %s: %s", e->path, strerror(errno));
-    if (rc != HF_OK)
-        unlinkat(dirfd, tmp, 0);
-    return rc;
-}
-
-/* Puts the snapshot entry in place: a relative symlink to the blob, or a copy of it. A new
- * entry is made in one step; one that is there already is replaced through a temporary name
- * and a rename (whatever it was, a link planted there included), so a reader never sees a
- * half-made entry. */
+/* Puts the snapshot entry in place: a relative symlink to the blob, or a copy of it where
+ * links cannot be made (or are not wanted). A new entry is made in one step; one that is
+ * there already is replaced through a temporary name and a rename (whatever it was, a link
+ * planted there included), so a reader never sees a half-made entry. */
 static hf_code link_snapshot(const hf_store *s, const hf_entry *e, hf_error *err) {
     char *final = hf_store_final_rel(s, e);
     char *target = link_target(e);
-    int dirfd = -1;
-    const char *name = NULL;
-    hf_code rc = (final && target) ? hf_beneath_parent(&s->root, final, true, &dirfd, &name, err)
-                                   : hf_fail(err, HF_EOTHER, "out of memory");
-    char have[PATH_MAX];
-    ssize_t n;
-    if (rc != HF_OK) {
-        /* nothing more */
-    } else if (s->symlinks && symlinkat(target, dirfd, name) == 0) {
-        /* the usual case, a new entry */
-    } else if (s->symlinks && errno == EEXIST &&
-               (n = readlinkat(dirfd, name, have, sizeof have - 1)) > 0 &&
-               (have[n] = '\0', strcmp(have, target) == 0)) {
-        /* the right link is there already */
-    } else {
-        char tmp[NAME_MAX + 64] = "";
-        bool linked = false;
-        if (s->symlinks) {
-            for (int i = 0; i < 100 && !linked; i++) {
-                snprintf(tmp, sizeof tmp, ".hf-link-%ld-%d", (long)getpid(), i);
-                linked = symlinkat(target, dirfd, tmp) == 0;
-                if (!linked && errno != EEXIST)
-                    break;
-            }
-            if (!linked && errno != EPERM && errno != ENOTSUP && errno != EOPNOTSUPP)
-                rc = hf_fail(err, HF_EIO, "cannot create %s/%s: %s", s->files, e->path,
-                             strerror(errno));
-        }
-        if (rc == HF_OK && !linked)
-            rc = copy_blob(s, e, dirfd, name, tmp, sizeof tmp, err);
-        if (rc == HF_OK && renameat(dirfd, tmp, dirfd, name) != 0) {
+    char *blob = blob_rel(s, e);
+    hf_code rc = final && target && blob ? HF_OK : hf_fail(err, HF_EOTHER, "out of memory");
+    bool copy = !s->symlinks;
+    if (rc == HF_OK && s->symlinks && hf_beneath_put_link(&s->root, target, final) != 0) {
+        int dirfd = -1;
+        const char *name;
+        if (errno == EPERM || errno == ENOTSUP || errno == EOPNOTSUPP)
+            copy = true;         /* a file system without links */
+        else if (errno == ELOOP) /* a link planted on the way: found again, to name it */
+            rc = hf_beneath_parent(&s->root, final, true, &dirfd, &name, err);
+        else
             rc =
                 hf_fail(err, HF_EIO, "cannot create %s/%s: %s", s->files, e->path, strerror(errno));
-            unlinkat(dirfd, tmp, 0);
-        }
+        if (dirfd >= 0)
+            close(dirfd);
     }
-    if (dirfd >= 0)
-        close(dirfd);
+    if (rc == HF_OK && copy) {
+        int in = -1;
+        rc = hf_beneath_open(&s->root, blob, O_RDONLY, 0, &in, err);
+        if (rc == HF_OK && in < 0)
+            rc = hf_fail(err, HF_EIO, "cannot read the blob of %s: %s", e->path, strerror(errno));
+        if (rc == HF_OK)
+            rc = hf_beneath_put_copy(&s->root, final, in, err);
+        if (in >= 0)
+            close(in);
+    }
     free(final);
     free(target);
+    free(blob);
     return rc;
 }
 
@@ -452,6 +411,8 @@ hf_code hf_store_commit(const hf_store *s, const hf_entry *e, int fd, bool *chan
     hf_code rc = (from && dest) ? HF_OK : hf_fail(err, HF_EOTHER, "out of memory");
     if (rc == HF_OK && fstat(fd, &mine) != 0)
         rc = hf_fail(err, HF_EIO, "cannot read %s/%s: %s", s->root.path, from, strerror(errno));
+    if (close(fd) != 0 && rc == HF_OK) /* a write error some file systems report only here */
+        rc = hf_fail(err, HF_EIO, "cannot write %s/%s: %s", s->root.path, from, strerror(errno));
     /* only the file whose bytes were verified goes into place: checked before the rename,
      * and after it (a writer that swapped it in between leaves nothing at the final path) */
     if (rc == HF_OK && !same_file(s, from, &mine, e))

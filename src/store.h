@@ -71,9 +71,10 @@ hf_code hf_store_check(const hf_store *s, const hf_entry *e, bool *present, char
                        hf_error *err);
 
 /* Moves a verified download into place (rename, then the snapshot link or the local
- * metadata). fd is the descriptor the verified bytes were written to: the file at the
- * temporary name must still be that file, with e's size and unchanged since, or nothing is
- * moved and *changed is set (another writer touched it: fetch it again). */
+ * metadata). fd is the descriptor the verified bytes were written to, closed here (its
+ * close reports a late write error): the file at the temporary name must still be that file,
+ * with e's size, or nothing is moved and *changed is set (another writer touched it: fetch
+ * it again). */
 hf_code hf_store_commit(const hf_store *s, const hf_entry *e, int fd, bool *changed, hf_error *err);
 
 /* Local folders: the manifest hf-bundle reads by default (.cache/huggingface/hf-manifest.json). */

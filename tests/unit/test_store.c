@@ -46,7 +46,6 @@ START_TEST(cache_paths_and_commit) {
     bool changed = true;
     ck_assert_int_eq(hf_store_commit(&s, &e, fd, &changed, NULL), HF_OK);
     ck_assert(!changed);
-    close(fd);
     char *final = hf_store_final_path(&s, &e);
     char target[256] = "";
     ck_assert(readlink(final, target, sizeof target - 1) > 0);
