@@ -275,8 +275,10 @@ static bool write_all(int fd, const void *data, size_t len) {
     return true;
 }
 
-hf_code hf_beneath_write(const hf_root *r, const char *rel, const void *data, size_t len,
-                         bool durable, hf_error *err) {
+/* Writes data (or, when in >= 0, what in holds from its start) to a fresh temporary name in
+ * rel's folder, then renames it over rel. */
+static hf_code put_file(const hf_root *r, const char *rel, const void *data, size_t len, int in,
+                        bool durable, hf_error *err) {
     int dirfd;
     const char *name;
     hf_code rc = hf_beneath_parent(r, rel, true, &dirfd, &name, err);
@@ -284,7 +286,16 @@ hf_code hf_beneath_write(const hf_root *r, const char *rel, const void *data, si
         return rc;
     char tmp[NAME_MAX + 64];
     int fd = hf_beneath_mktemp(dirfd, name, tmp, sizeof tmp);
-    bool ok = fd >= 0 && write_all(fd, data, len);
+    bool ok = fd >= 0;
+    if (ok && in < 0) {
+        ok = write_all(fd, data, len);
+    } else if (ok) {
+        static char buf[1 << 16];
+        ssize_t n = 0;
+        ok = lseek(in, 0, SEEK_SET) == 0;
+        while (ok && (n = read(in, buf, sizeof buf)) != 0)
+            ok = n > 0 && write_all(fd, buf, (size_t)n);
+    }
     if (ok && durable && fsync(fd) != 0 && errno != EINVAL && errno != EROFS)
         ok = false;
     int e = errno;
@@ -305,6 +316,11 @@ hf_code hf_beneath_write(const hf_root *r, const char *rel, const void *data, si
     }
     close(dirfd);
     return rc;
+}
+
+hf_code hf_beneath_write(const hf_root *r, const char *rel, const void *data, size_t len,
+                         bool durable, hf_error *err) {
+    return put_file(r, rel, data, len, -1, durable, err);
 }
 
 int hf_beneath_put_link(const hf_root *r, const char *target, const char *rel) {
@@ -343,34 +359,7 @@ int hf_beneath_put_link(const hf_root *r, const char *target, const char *rel) {
 }
 
 hf_code hf_beneath_put_copy(const hf_root *r, const char *rel, int in, hf_error *err) {
-    int dirfd;
-    const char *name;
-    hf_code rc = hf_beneath_parent(r, rel, true, &dirfd, &name, err);
-    if (rc != HF_OK)
-        return rc;
-    char tmp[NAME_MAX + 64];
-    int out = hf_beneath_mktemp(dirfd, name, tmp, sizeof tmp);
-    bool ok = out >= 0 && lseek(in, 0, SEEK_SET) == 0;
-    static char buf[1 << 16];
-    ssize_t n = 0;
-    while (ok && (n = read(in, buf, sizeof buf)) != 0)
-        ok = n > 0 && write_all(out, buf, (size_t)n);
-    int e = errno;
-    if (out >= 0 && close(out) != 0 && ok) {
-        ok = false;
-        e = errno;
-    }
-    if (ok && renameat(dirfd, tmp, dirfd, name) != 0) {
-        ok = false;
-        e = errno;
-    }
-    if (!ok) {
-        if (out >= 0)
-            unlinkat(dirfd, tmp, 0);
-        rc = show_fail(err, HF_EIO, r, rel, strlen(rel), "cannot write", e);
-    }
-    close(dirfd);
-    return rc;
+    return put_file(r, rel, NULL, 0, in, false, err);
 }
 
 hf_code hf_beneath_read(const hf_root *r, const char *rel, size_t max, char **data, size_t *len,
