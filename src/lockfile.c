@@ -78,8 +78,11 @@ hf_code hf_lock_try(hf_lock *lock, const hf_root *root, const char *rel, bool *t
         if (rc != HF_OK)
             return rc;
         bool created = fd >= 0;
-        if (!created && errno == EEXIST && !force_exclusive)
+        if (!created && errno == EEXIST && !force_exclusive) {
             hf_beneath_open(root, rel, O_RDWR | O_NONBLOCK, 0, &fd, NULL);
+            if (fd < 0 && errno == EACCES) /* another user's lock file: flock needs no write */
+                hf_beneath_open(root, rel, O_RDONLY | O_NONBLOCK, 0, &fd, NULL);
+        }
         if (!created && !force_exclusive && fd < 0 && (errno == ELOOP || errno == ENOENT)) {
             if (errno == ELOOP) /* a link planted at the lock's name: the name is ours */
                 hf_beneath_unlink(root, rel);

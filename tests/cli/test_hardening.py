@@ -290,9 +290,12 @@ def test_planted_file_links_are_replaced(ctx):
                 ".cache/huggingface/.gitignore",
                 ".cache/huggingface/download/config.json.metadata"):
         os.symlink(victim, os.path.join(out, rel))
+    # and the lock and temporary names (the lock file is one huggingface_hub shares)
+    os.symlink(victim, os.path.join(out, ".cache/huggingface/download/config.json.lock"))
     r = ctx.run("hf-fetch", "-o", out, TINY, "config.json")
     expect_exit(r, 0)
     assert open(victim).read() == "precious\n"
+    assert not os.path.islink(os.path.join(out, ".cache/huggingface/download/config.json.lock"))
     for rel in ("config.json", ".cache/huggingface/hf-manifest.json",
                 ".cache/huggingface/download/config.json.metadata"):
         assert not os.path.islink(os.path.join(out, rel)), rel
@@ -304,6 +307,9 @@ def test_planted_file_links_are_replaced(ctx):
         os.makedirs(os.path.join(cache, MODEL_DIR, "refs"))
         os.symlink(victim, os.path.join(snap, "config.json"))
         os.symlink(victim, os.path.join(cache, MODEL_DIR, "refs", "main"))
+        os.makedirs(os.path.join(cache, ".locks", MODEL_DIR))
+        os.symlink(victim, os.path.join(cache, ".locks", MODEL_DIR,
+                                        files["config.json"]["etag"] + ".lock"))
         r = ctx.run("hf-fetch", "--cache-dir", cache, TINY, "config.json",
                     env=ctx.env(HF_HUB_DISABLE_SYMLINKS=nosym))
         expect_exit(r, 0)

@@ -77,6 +77,8 @@ def test_cache_the_other_client_left(ctx):
     assert sorted(os.listdir(os.path.join(cache, ".locks", MODEL_DIR))) == locks, \
         "the other client's lock files were removed"
     sys.stderr.write(f"     shared cache: hf-fetch on the other client's cache: {took:.2f} s\n")
+    r = ctx.run("hf-fetch", "--offline", "--cache-dir", cache, TINY, REGULAR, LFS, timeout=60)
+    expect_exit(r, 0, "2 files present and verified")
 
 
 def test_both_at_once_python_first(ctx):
