@@ -362,6 +362,24 @@ hf_code hf_beneath_put_copy(const hf_root *r, const char *rel, int in, hf_error 
     return put_file(r, rel, NULL, 0, in, false, err);
 }
 
+int hf_beneath_scratch(const char *path) {
+    const char *slash = strrchr(path, '/');
+    char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
+    hf_root r = {.fd = -1};
+    int fd = -1;
+    if (dir && hf_root_open(&r, dir, false, NULL) == HF_OK) {
+        fd = openat(r.fd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+        char tmp[NAME_MAX + 64];
+        if (fd < 0 && (fd = hf_beneath_mktemp(r.fd, ".hf-spool", tmp, sizeof tmp)) >= 0)
+            unlinkat(r.fd, tmp, 0); /* gone when closed, whatever happens */
+    }
+    int e = errno;
+    hf_root_close(&r);
+    free(dir);
+    errno = e;
+    return fd;
+}
+
 hf_code hf_beneath_read(const hf_root *r, const char *rel, size_t max, char **data, size_t *len,
                         hf_error *err) {
     *data = NULL;

@@ -60,6 +60,9 @@ int hf_beneath_mktemp(int dirfd, const char *base, char *tmp, size_t cap);
 int hf_beneath_put_link(const hf_root *r, const char *target, const char *rel);
 /* rel becomes a copy of in (read from its start), through a temporary name and a rename. */
 hf_code hf_beneath_put_copy(const hf_root *r, const char *rel, int in, hf_error *err);
+/* An unnamed temporary file in the folder of path (an output the user named): O_TMPFILE where
+ * the file system has it, else a fresh name removed at once. -1 with errno on failure. */
+int hf_beneath_scratch(const char *path);
 /* Reads a whole (small) file below the root, at most max bytes, NUL-terminated. */
 hf_code hf_beneath_read(const hf_root *r, const char *rel, size_t max, char **data, size_t *len,
                         hf_error *err);

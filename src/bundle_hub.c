@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "beneath.h"
 #include "bundle_stream.h"
 #include "hash.h"
 #include "store.h"
@@ -32,19 +33,11 @@ typedef struct {
 } spool;
 
 static hf_code spool_file(spool *s, hf_error *err) {
-    size_t cap = strlen(s->near) + 32;
-    char *tmp = malloc(cap);
-    if (!tmp)
-        return hf_fail(err, HF_EOTHER, "out of memory");
-    snprintf(tmp, cap, "%s.spool-XXXXXX", s->near);
-    s->fd = mkstemp(tmp);
-    hf_code rc = HF_OK;
+    s->fd = hf_beneath_scratch(s->near);
     if (s->fd < 0)
-        rc = hf_fail(err, HF_EIO, "cannot create %s: %s", tmp, strerror(errno));
-    else
-        unlink(tmp); /* gone when closed, whatever happens */
-    free(tmp);
-    return rc;
+        return hf_fail(err, HF_EIO, "cannot create a temporary file beside %s: %s", s->near,
+                       strerror(errno));
+    return HF_OK;
 }
 
 /* Starts an item of `size` bytes. */
