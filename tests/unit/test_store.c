@@ -157,6 +157,34 @@ START_TEST(float_text_as_python) {
 }
 END_TEST
 
+/* Local folders: hf download's names where they fit, the name's short hash where not. */
+START_TEST(local_names_fit_name_max) {
+    hf_repo repo = {HF_MODEL, "org/name"};
+    hf_store s;
+    char dir[600];
+    snprintf(dir, sizeof dir, "%s/names", root);
+    ck_assert_int_eq(hf_store_open(&s, HF_STORE_DIR, dir, &repo, C40, true, NULL), HF_OK);
+    hf_entry e = {.path = "a/config.json", .size = 13};
+    memcpy(e.git_oid, OID, 41);
+    char *rel = hf_store_incomplete_rel(&s, &e);
+    /* base64.urlsafe_b64encode(sha1(b"config.json.metadata").digest()) */
+    ck_assert_str_eq(rel, ".cache/huggingface/download/a/8_PA_wEVGiVa2goH2H4KQOQpvVY=." OID
+                          ".incomplete");
+    free(rel);
+    rel = hf_store_lock_rel(&s, &e);
+    ck_assert_str_eq(rel, ".cache/huggingface/download/a/config.json.lock");
+    free(rel);
+    char name[251];
+    memset(name, 'n', 250);
+    name[250] = '\0';
+    rel = hf_store_metadata_rel(&s, name);
+    /* base64.urlsafe_b64encode(sha1(b"n" * 250).digest()) */
+    ck_assert_str_eq(rel, ".cache/huggingface/download/udz1YGHQ1BzDY4ZwByanxr-ghfk=.metadata");
+    free(rel);
+    hf_store_close(&s);
+}
+END_TEST
+
 Suite *make_suite(void) {
     Suite *s = suite_create("store");
     TCase *tc = tcase_create("store");
@@ -165,6 +193,7 @@ Suite *make_suite(void) {
     tcase_add_test(tc, changed_files_are_not_present);
     tcase_add_test(tc, default_cache);
     tcase_add_test(tc, float_text_as_python);
+    tcase_add_test(tc, local_names_fit_name_max);
     suite_add_tcase(s, tc);
     return s;
 }
