@@ -16,6 +16,7 @@
 #include "fsutil.h"
 #include "hash.h"
 #include "pathsafe.h"
+#include "store.h"
 
 #define MAX_MANIFEST (256ll << 20)
 #define MAX_README (16ll << 20)
@@ -293,12 +294,13 @@ hf_code hf_bundle_source(const char *source, const char *manifest, const char *o
     memset(res, 0, sizeof *res);
     char *found = NULL;
     if (!manifest) {
-        found = hf_source_find_manifest(source);
+        const char *why = "";
+        found = hf_source_find_manifest(source, &why);
         if (!found)
             return hf_fail(err, HF_EUSAGE,
-                           "no manifest in %s (looked for %s and .cache/huggingface/%s): give "
-                           "the one hf-fetch wrote with -m FILE",
-                           source, HF_BUNDLE_MANIFEST_NAME, HF_BUNDLE_MANIFEST_NAME);
+                           "no manifest in %s (looked for %s and .cache/huggingface/%s: %s): "
+                           "give the one hf-fetch wrote with -m FILE",
+                           source, HF_BUNDLE_MANIFEST_NAME, HF_BUNDLE_MANIFEST_NAME, why);
         manifest = found;
         hf_log(&o->log, HF_LOG_DEBUG, "manifest: %s", manifest);
     }
@@ -318,6 +320,8 @@ hf_code hf_bundle_source(const char *source, const char *manifest, const char *o
     }
     if (rc == HF_OK)
         rc = hf_bundle_settle(&m, o, res, err);
+    if (rc == HF_OK) /* unpacked, the archive is a folder whose .cache/huggingface is ours */
+        rc = hf_store_check_paths(HF_STORE_DIR, output, &m.files, err);
     if (rc == HF_OK)
         rc = hf_source_check(source, &m, o->allow_extra, output, &o->log, &src, err);
     if (rc == HF_OK) {

@@ -5,6 +5,7 @@
 #include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "beneath.h"
 #include "fsutil.h"
 
 /* libarchive converts names through the locale's character set (the pax writer falls back to
@@ -108,7 +110,10 @@ bool hf_archive_level_range(hf_archive_format f, int *lo, int *hi) {
 struct hf_archive_writer {
     struct archive *a;
     int fd;
-    char *path, *tmp;
+    char *path, *tmp; /* as the user named it, for messages */
+    hf_root dir;      /* the output's folder: the temporary file and the rename happen in it */
+    const char *base; /* the output's name in dir (points into path) */
+    char tmpname[NAME_MAX + 64];
     hf_archive_opts o;
     char **dirs; /* the folders of the last entry, outermost first */
     size_t ndirs;
@@ -196,6 +201,7 @@ static void writer_free(hf_archive_writer *w) {
     free(w->path);
     free(w->tmp);
     free(w->name);
+    hf_root_close(&w->dir);
     free(w);
 }
 
@@ -206,26 +212,37 @@ hf_code hf_archive_create(const char *path, const hf_archive_opts *o, hf_archive
     if (!w)
         return hf_fail(err, HF_EOTHER, "out of memory");
     w->fd = -1;
+    w->dir.fd = -1;
     w->o = *o;
     w->path = strdup(path);
-    size_t cap = strlen(path) + 64;
-    w->tmp = malloc(cap);
-    if (!w->path || !w->tmp) {
+    const char *slash = strrchr(path, '/');
+    char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
+    if (!w->path || !dir) {
+        free(dir);
         writer_free(w);
         return hf_fail(err, HF_EOTHER, "out of memory");
     }
-    for (int n = 0; n < 100 && w->fd < 0; n++) {
-        snprintf(w->tmp, cap, "%s.tmp-%ld-%d", path, (long)getpid(), n);
-        w->fd = open(w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-        if (w->fd < 0 && errno != EEXIST)
-            break;
+    w->base = slash ? w->path + (slash - path) + 1 : w->path;
+    /* the folder is the user's choice; nothing is created through a link in it */
+    hf_code made = hf_root_open(&w->dir, dir, false, err);
+    if (made == HF_ENOTFOUND)
+        made = hf_fail(err, HF_EIO, "cannot create %s: %s", path, strerror(ENOENT));
+    free(dir);
+    if (made == HF_OK && (!*w->base || !strcmp(w->base, ".") || !strcmp(w->base, "..")))
+        made = hf_fail(err, HF_EUSAGE, "not a file name: %s", path);
+    if (made == HF_OK) {
+        w->fd = hf_beneath_mktemp(w->dir.fd, w->base, w->tmpname, sizeof w->tmpname);
+        if (w->fd < 0)
+            made = hf_fail(err, HF_EIO, "cannot create a temporary file beside %s: %s", path,
+                           strerror(errno));
+        else if (!(w->tmp = hf_root_show(&w->dir, w->tmpname)))
+            made = hf_fail(err, HF_EOTHER, "out of memory");
     }
-    if (w->fd < 0) {
-        hf_code rc = hf_fail(err, HF_EIO, "cannot create %s: %s", w->tmp, strerror(errno));
-        free(w->tmp);
-        w->tmp = NULL; /* nothing of ours to remove */
+    if (made != HF_OK) {
+        if (w->fd >= 0)
+            hf_beneath_unlink(&w->dir, w->tmpname);
         writer_free(w);
-        return rc;
+        return made;
     }
     locale_t old = enter();
     hf_code rc = HF_OK;
@@ -388,13 +405,13 @@ hf_code hf_archive_commit(hf_archive_writer *w, hf_error *err) {
         if (close(fd) != 0)
             rc = hf_fail(err, HF_EIO, "cannot write %s: %s", w->path, strerror(errno));
     }
-    if (rc == HF_OK && rename(w->tmp, w->path) != 0)
-        rc = hf_fail(err, HF_EIO, "cannot rename %s to %s: %s", w->tmp, w->path, strerror(errno));
+    if (rc == HF_OK)
+        rc = hf_beneath_rename(&w->dir, w->tmpname, w->base, err);
     if (rc != HF_OK) {
         hf_archive_abort(w);
         return rc;
     }
-    hf_sync_parent(w->path);
+    (void)fsync(w->dir.fd);
     writer_free(w);
     return HF_OK;
 }
@@ -409,7 +426,7 @@ void hf_archive_abort(hf_archive_writer *w) {
         w->a = NULL;
     }
     if (w->tmp)
-        unlink(w->tmp);
+        hf_beneath_unlink(&w->dir, w->tmpname);
     writer_free(w);
 }
 

@@ -8,8 +8,10 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "beneath.h"
 #include "bundle_stream.h"
 #include "hash.h"
+#include "store.h"
 #include "url.h"
 
 #define MAX_README (16ll << 20)
@@ -31,19 +33,11 @@ typedef struct {
 } spool;
 
 static hf_code spool_file(spool *s, hf_error *err) {
-    size_t cap = strlen(s->near) + 32;
-    char *tmp = malloc(cap);
-    if (!tmp)
-        return hf_fail(err, HF_EOTHER, "out of memory");
-    snprintf(tmp, cap, "%s.spool-XXXXXX", s->near);
-    s->fd = mkstemp(tmp);
-    hf_code rc = HF_OK;
+    s->fd = hf_beneath_scratch(s->near);
     if (s->fd < 0)
-        rc = hf_fail(err, HF_EIO, "cannot create %s: %s", tmp, strerror(errno));
-    else
-        unlink(tmp); /* gone when closed, whatever happens */
-    free(tmp);
-    return rc;
+        return hf_fail(err, HF_EIO, "cannot create a temporary file beside %s: %s", s->near,
+                       strerror(errno));
+    return HF_OK;
 }
 
 /* Starts an item of `size` bytes. */
@@ -169,26 +163,6 @@ static hf_code fetch(hf_client *c, CURL *easy, const hf_repo *repo, const char *
     return rc;
 }
 
-/* The manifest's text (hf_manifest_json) with a final newline. */
-static char *manifest_text(const hf_manifest *m) {
-    json_t *o = hf_manifest_json(m);
-    if (!o)
-        return NULL;
-    char *text = json_dumps(o, JSON_INDENT(2));
-    json_decref(o);
-    if (!text)
-        return NULL;
-    size_t n = strlen(text);
-    char *full = realloc(text, n + 2);
-    if (!full) {
-        free(text);
-        return NULL;
-    }
-    full[n] = '\n';
-    full[n + 1] = '\0';
-    return full;
-}
-
 hf_code hf_bundle_hub(hf_client *c, const hf_repo *repo, const char *revision,
                       const hf_filter *filter, const char *output, const hf_bundle_opts *o,
                       hf_bundle_result *res, hf_error *err) {
@@ -219,6 +193,8 @@ hf_code hf_bundle_hub(hf_client *c, const hf_repo *repo, const char *revision,
     }
     if (rc == HF_OK)
         rc = hf_entries_sort(&m.files, err);
+    if (rc == HF_OK) /* unpacked, the archive is a folder whose .cache/huggingface is ours */
+        rc = hf_store_check_paths(HF_STORE_DIR, output, &m.files, err);
     if (rc == HF_OK && m.files.n == 0)
         rc = hf_fail(err, HF_ENOTFOUND, "no file of %s at %s matches the patterns", repo->id,
                      revision);
@@ -252,7 +228,8 @@ hf_code hf_bundle_hub(hf_client *c, const hf_repo *repo, const char *revision,
         if (rc != HF_OK)
             spool_drop(&sp);
     }
-    if (rc == HF_OK && !(text = manifest_text(&m)))
+    size_t text_len = 0;
+    if (rc == HF_OK && !(text = hf_manifest_text(&m, &text_len)))
         rc = hf_fail(err, HF_EOTHER, "out of memory");
     if (rc == HF_OK && o->ro_crate) {
         const hf_entry *readme = hf_entries_find(&m.files, "README.md");
@@ -269,7 +246,7 @@ hf_code hf_bundle_hub(hf_client *c, const hf_repo *repo, const char *revision,
         rc = hf_archive_create(output, &ao, &w, err);
     }
     if (rc == HF_OK)
-        rc = hf_bundle_write_head(w, res->prefix, &m, text, strlen(text), o->ro_crate, card,
+        rc = hf_bundle_write_head(w, res->prefix, &m, text, text_len, o->ro_crate, card,
                                   res->date_known ? res->mtime : -1, err);
     for (size_t i = 0; rc == HF_OK && i < m.files.n; i++) {
         const hf_entry *e = &m.files.v[i];

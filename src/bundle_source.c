@@ -11,20 +11,50 @@
 #include <sys/stat.h>
 
 #include "fsutil.h"
+#include "repo.h"
 
 #define MAX_DEPTH 256
 
-char *hf_source_find_manifest(const char *source) {
+/* Whether source is a cache snapshot, .../snapshots/<commit>: every file there is the
+ * repository's, so none of them can be taken for the manifest hf-fetch wrote. */
+static bool is_snapshot(const char *source) {
+    size_t n = strlen(source);
+    while (n > 1 && source[n - 1] == '/')
+        n--;
+    if (n < 50 || source[n - 41] != '/')
+        return false;
+    char commit[41];
+    memcpy(commit, source + n - 40, 40);
+    commit[40] = '\0';
+    return hf_is_commit(commit) && !strncmp(source + n - 50, "snapshots/", 10) &&
+           (n == 50 || source[n - 51] == '/');
+}
+
+char *hf_source_find_manifest(const char *source, const char **why) {
     static const char *const where[] = {HF_BUNDLE_MANIFEST_NAME,
                                         ".cache/huggingface/" HF_BUNDLE_MANIFEST_NAME};
+    *why = "found neither";
+    if (is_snapshot(source)) {
+        *why = "a cache snapshot holds the repository's files alone";
+        return NULL;
+    }
+    char *found = NULL;
     for (size_t i = 0; i < sizeof where / sizeof where[0]; i++) {
         char *p = hf_path_join(source, where[i]);
         struct stat st;
-        if (p && stat(p, &st) == 0 && S_ISREG(st.st_mode))
-            return p;
-        free(p);
+        if (p && lstat(p, &st) == 0 && S_ISREG(st.st_mode) && found) {
+            /* one is a file of the repository: which one cannot be told */
+            *why = "found both";
+            free(p);
+            free(found);
+            return NULL;
+        }
+        if (p && lstat(p, &st) == 0 && S_ISREG(st.st_mode))
+            found = p;
+        else
+            free(p);
     }
-    return NULL;
+    return found;
 }
 
 void hf_source_free(hf_source *s) {

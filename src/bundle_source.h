@@ -20,9 +20,11 @@ typedef struct {
     long long bytes; /* total size of the manifest's files */
 } hf_source;
 
-/* The manifest hf-fetch left in source: source/hf-manifest.json, else
- * source/.cache/huggingface/hf-manifest.json (caller frees); NULL when neither is a file. */
-char *hf_source_find_manifest(const char *source);
+/* The manifest hf-fetch left in source: source/hf-manifest.json (an extracted archive) or
+ * source/.cache/huggingface/hf-manifest.json (a --local-dir), a regular file (caller frees).
+ * NULL, with why, when there is neither, when there are both (one of them is then a file of
+ * the repository), or when source is a cache snapshot (all its files are the repository's). */
+char *hf_source_find_manifest(const char *source, const char **why);
 
 /* Walks source and checks it against m, without reading any content: every file of the
  * manifest must be there, a regular file or a symlink to one, of the manifest's size; a

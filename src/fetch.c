@@ -21,7 +21,7 @@
 #include "url.h"
 
 #define MAX_HOPS 10
-#define LOCK_POLL_MS 500
+#define LOCK_POLL_MS 50
 #define ERROR_BODY_MAX 65536
 /* Resumes that made progress do not count as failed tries; this many end it all the same
  * (a server that sends a few bytes per connection forever). */
@@ -46,6 +46,7 @@ typedef struct {
     long long progress; /* `have` at the last failure: a retry that moved on starts afresh */
     int tries;
     int resumes;
+    int redos; /* downloads started over because another writer touched the file */
     CURL *easy;
     hf_response resp;
     char *url;
@@ -96,7 +97,7 @@ static void job_close(engine *g, job *j, bool discard) {
         j->fd = -1;
     }
     if (discard && j->incomplete)
-        unlink(j->incomplete);
+        hf_store_discard_incomplete(g->o->store, j->e);
     hf_hasher_free(j->hasher);
     j->hasher = NULL;
     hf_response_clear(&j->resp);
@@ -244,6 +245,20 @@ static hf_code issue(engine *g, job *j, const char *url) {
     return HF_OK;
 }
 
+/* What was verified is not what is at the temporary name any more: that file is removed and
+ * the download starts over, under the lock again (a few times at most). */
+static hf_code redo(engine *g, job *j) {
+    if (++j->redos > HF_MAX_RETRIES)
+        return fail(g, j, HF_EINTEGRITY, true);
+    hf_log(logger(g), HF_LOG_WARN, "%s; fetching it again", g->err->msg);
+    hf_error_clear(g->err);
+    job_close(g, j, true);
+    j->have = 0;
+    j->state = J_WAITING;
+    j->not_before = now_ms();
+    return HF_OK;
+}
+
 /* The bytes are all there: check them, then move the file into place. */
 static hf_code finish(engine *g, job *j) {
     char sha256[65], sha1[41];
@@ -276,16 +291,13 @@ static hf_code finish(engine *g, job *j) {
                             "'%s' is corrupt: git blob sha1 %s, expected %s (nothing was written)",
                             e->path, sha1, e->git_oid),
                     true);
-    if (close(j->fd) != 0) {
-        j->fd = -1;
-        return fail(g, j,
-                    hf_fail(g->err, HF_EIO, "cannot write %s: %s", j->incomplete, strerror(errno)),
-                    false);
-    }
-    j->fd = -1;
-    hf_code rc = hf_store_commit(g->o->store, e, j->incomplete, g->err);
+    bool changed = false;
+    hf_code rc = hf_store_commit(g->o->store, e, j->fd, &changed, g->err);
+    j->fd = -1; /* closed by the store */
     if (rc != HF_OK)
         return fail(g, j, rc, false);
+    if (changed) /* another writer touched the file: nothing moved; start it over */
+        return redo(g, j);
     memcpy(e->sha256, sha256, 65);
     hf_log(logger(g), HF_LOG_DEBUG, "%s: verified (sha256 %s)", e->path, sha256);
     job_close(g, j, false);
@@ -386,23 +398,11 @@ static hf_code open_incomplete(engine *g, job *j) {
     j->incomplete = hf_store_incomplete_path(g->o->store, j->e);
     if (!j->incomplete)
         return fail(g, j, hf_fail(g->err, HF_EOTHER, "out of memory"), false);
-    hf_code rc = hf_mkparent(j->incomplete, g->err);
+    hf_code rc = hf_store_open_incomplete(g->o->store, j->e, &j->fd, g->err);
     if (rc != HF_OK)
         return fail(g, j, rc, false);
-    /* never through a link (or anything but a regular file) someone left there in a shared
-     * cache: it is removed and the download starts afresh */
-    j->fd = open(j->incomplete, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0644);
     struct stat st;
-    if ((j->fd < 0 && errno == ELOOP) ||
-        (j->fd >= 0 && fstat(j->fd, &st) == 0 && !S_ISREG(st.st_mode))) {
-        if (j->fd >= 0)
-            close(j->fd);
-        unlink(j->incomplete);
-        j->fd = open(j->incomplete, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
-    }
-    if (j->fd >= 0)
-        fcntl(j->fd, F_SETFL, 0);
-    if (j->fd < 0 || fstat(j->fd, &st) != 0)
+    if (fstat(j->fd, &st) != 0)
         return fail(g, j,
                     hf_fail(g->err, HF_EIO, "cannot write %s: %s", j->incomplete, strerror(errno)),
                     false);
@@ -444,11 +444,8 @@ static hf_code open_incomplete(engine *g, job *j) {
 static hf_code start(engine *g, job *j) {
     bool retry = j->state == J_WAITING && j->fd >= 0;
     if (!retry && !j->lock.held) {
-        char *lp = hf_store_lock_path(g->o->store, j->e);
         bool taken = false;
-        hf_code rc = lp ? hf_lock_try(&j->lock, lp, &taken, g->err)
-                        : hf_fail(g->err, HF_EOTHER, "out of memory");
-        free(lp);
+        hf_code rc = hf_store_lock(g->o->store, j->e, &j->lock, &taken, g->err);
         if (rc != HF_OK)
             return fail(g, j, rc, false);
         if (!taken) {

@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "beneath.h"
+
 hf_code hf_mkdirs(const char *path, hf_error *err) {
     struct stat have;
     if (stat(path, &have) == 0 && S_ISDIR(have.st_mode))
@@ -52,59 +54,23 @@ hf_code hf_mkparent(const char *path, hf_error *err) {
     return rc;
 }
 
-void hf_sync_parent(const char *path) {
+/* The folder of a path the user named (followed as given) as a root, and the name in it. */
+static hf_code write_file(const char *path, const void *data, size_t len, bool durable,
+                          hf_error *err) {
     const char *slash = strrchr(path, '/');
     char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
     if (!dir)
-        return;
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0) {
-        (void)fsync(fd);
-        close(fd);
-    }
+        return hf_fail(err, HF_EOTHER, "out of memory");
+    hf_root root;
+    hf_error quiet = {0};
+    hf_code rc = hf_root_open(&root, dir, false, &quiet);
+    if (rc != HF_OK)
+        rc = hf_fail(err, HF_EIO, "cannot write %s: %s", path, quiet.msg);
+    else
+        rc = hf_beneath_write(&root, slash ? slash + 1 : path, data, len, durable, err);
+    hf_root_close(&root);
     free(dir);
-}
-
-static hf_code write_file(const char *path, const void *data, size_t len, bool durable,
-                          hf_error *err) {
-    char tmp[4200];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid()) >= (int)sizeof tmp)
-        return hf_fail(err, HF_EIO, "path too long: %s", path);
-    /* made afresh, never through a link or a file someone left under that name */
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-    if (fd < 0 && errno == EEXIST && unlink(tmp) == 0)
-        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return hf_fail(err, HF_EIO, "cannot write %s: %s", path, strerror(errno));
-    const char *p = data;
-    size_t left = len;
-    while (left > 0) {
-        ssize_t n = write(fd, p, left);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            int e = errno;
-            close(fd);
-            unlink(tmp);
-            return hf_fail(err, HF_EIO, "cannot write %s: %s", path, strerror(e));
-        }
-        p += n;
-        left -= (size_t)n;
-    }
-    if (durable && fsync(fd) != 0 && errno != EINVAL && errno != EROFS) {
-        int e = errno;
-        close(fd);
-        unlink(tmp);
-        return hf_fail(err, HF_EIO, "cannot write %s: %s", path, strerror(e));
-    }
-    if (close(fd) != 0 || rename(tmp, path) != 0) {
-        int e = errno;
-        unlink(tmp);
-        return hf_fail(err, HF_EIO, "cannot write %s: %s", path, strerror(e));
-    }
-    if (durable)
-        hf_sync_parent(path);
-    return HF_OK;
+    return rc;
 }
 
 hf_code hf_write_atomic(const char *path, const void *data, size_t len, hf_error *err) {
@@ -118,16 +84,36 @@ hf_code hf_write_replace(const char *path, const void *data, size_t len, hf_erro
 hf_code hf_read_file(const char *path, size_t max, char **data, size_t *len, hf_error *err) {
     *data = NULL;
     *len = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
         return hf_fail(err, errno == ENOENT ? HF_ENOTFOUND : HF_EIO, "cannot read %s: %s", path,
                        strerror(errno));
+    hf_code rc = hf_read_fd(fd, max, data, len, err);
+    close(fd);
+    if (rc == HF_EIO)
+        rc = hf_fail(err, HF_EIO, "cannot read %s", path);
+    else if (rc == HF_EUSAGE)
+        rc = hf_fail(err, HF_EUSAGE, "%s is larger than %zu bytes", path, max);
+    return rc;
+}
+
+hf_code hf_read_fd(int fd, size_t max, char **data, size_t *len, hf_error *err) {
+    *data = NULL;
+    *len = 0;
     size_t cap = 4096, n = 0;
     char *buf = malloc(cap + 1);
+    bool failed = false, more = false;
     while (buf) {
         if (n == cap) {
-            if (cap >= max)
+            char probe;
+            if (cap >= max) {
+                ssize_t r;
+                while ((r = read(fd, &probe, 1)) < 0 && errno == EINTR)
+                    ;
+                more = r > 0;
+                failed = r < 0;
                 break;
+            }
             cap = cap * 2 > max ? max : cap * 2;
             char *grown = realloc(buf, cap + 1);
             if (!grown) {
@@ -137,20 +123,21 @@ hf_code hf_read_file(const char *path, size_t max, char **data, size_t *len, hf_
             }
             buf = grown;
         }
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (got == 0)
+        ssize_t got = read(fd, buf + n, cap - n);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0) {
+            failed = got < 0;
             break;
+        }
+        n += (size_t)got;
     }
-    bool failed = ferror(f);
-    bool more = buf && n == cap && fgetc(f) != EOF;
-    fclose(f);
     if (!buf)
         return hf_fail(err, HF_EOTHER, "out of memory");
     if (failed || more) {
         free(buf);
-        return failed ? hf_fail(err, HF_EIO, "cannot read %s", path)
-                      : hf_fail(err, HF_EUSAGE, "%s is larger than %zu bytes", path, max);
+        return failed ? hf_fail(err, HF_EIO, "cannot read: %s", strerror(errno))
+                      : hf_fail(err, HF_EUSAGE, "larger than %zu bytes", max);
     }
     buf[n] = '\0';
     *data = buf;

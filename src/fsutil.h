@@ -12,7 +12,8 @@ hf_code hf_mkdirs(const char *path, hf_error *err);
 /* mkdir -p of the folder that will hold path. */
 hf_code hf_mkparent(const char *path, hf_error *err);
 
-/* Writes data to path.tmp-PID then renames it over path: readers see all or nothing. */
+/* Writes data to a fresh temporary name beside path (in the folder the user named, never
+ * through a link there) then renames it over path: readers see all or nothing. */
 hf_code hf_write_atomic(const char *path, const void *data, size_t len, hf_error *err);
 
 /* The same without the fsyncs: atomic for readers, not durable across a crash (for metadata
@@ -22,9 +23,8 @@ hf_code hf_write_replace(const char *path, const void *data, size_t len, hf_erro
 /* Reads a whole (small) file, at most max bytes, NUL-terminated. */
 hf_code hf_read_file(const char *path, size_t max, char **data, size_t *len, hf_error *err);
 
-/* fsync of the folder holding path (so a rename survives a crash); errors are ignored, as
- * some file systems refuse it. */
-void hf_sync_parent(const char *path);
+/* Reads what is left of an open file, at most max bytes, NUL-terminated. */
+hf_code hf_read_fd(int fd, size_t max, char **data, size_t *len, hf_error *err);
 
 /* path joined to a relative name (caller frees). */
 char *hf_path_join(const char *dir, const char *name);

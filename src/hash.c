@@ -94,14 +94,20 @@ bool hf_hash_file(const char *path, long long size, char sha256[65], char git_sh
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return false;
+    bool ok = hf_hash_fd(fd, size, sha256, git_sha1, seen);
+    close(fd);
+    return ok;
+}
+
+bool hf_hash_fd(int fd, long long size, char sha256[65], char git_sha1[41], long long *seen) {
     if (size < 0) {
         off_t end = lseek(fd, 0, SEEK_END);
-        if (end < 0 || lseek(fd, 0, SEEK_SET) != 0) {
-            close(fd);
+        if (end < 0)
             return false;
-        }
         size = end;
     }
+    if (lseek(fd, 0, SEEK_SET) != 0)
+        return false;
     hf_hasher *h = git_sha1 ? hf_hasher_new(size) : hf_hasher_new_sha256(size);
     static __thread unsigned char buf[1 << 17];
     bool ok = h != NULL;
@@ -113,7 +119,6 @@ bool hf_hash_file(const char *path, long long size, char sha256[65], char git_sh
         ok = hf_hasher_update(h, buf, (size_t)n);
         left -= n;
     }
-    close(fd);
     if (seen)
         *seen = h ? hf_hasher_seen(h) : 0;
     ok = ok && hf_hasher_final(h, sha256, git_sha1);

@@ -22,5 +22,7 @@ void hf_hasher_free(hf_hasher *h);
  * may be NULL to compute the sha256 alone. */
 bool hf_hash_file(const char *path, long long size, char sha256[65], char git_sha1[41],
                   long long *seen);
+/* The same from an open file, read from its start. */
+bool hf_hash_fd(int fd, long long size, char sha256[65], char git_sha1[41], long long *seen);
 
 #endif

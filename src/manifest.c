@@ -163,32 +163,39 @@ json_t *hf_manifest_json(const hf_manifest *m) {
     return json_pack("{s:s, s:s, s:s?, s:s, s:s?, s:s?, s:o, s:{s:s?, s:s?}, s:s?}", "repo_id",
                      m->repo_id, "repo_type", hf_repo_type_name(m->repo_type), "revision",
                      m->revision, "commit", m->commit, "commit_date", m->commit_date, "endpoint",
-                     m->endpoint, "files", files,
-                     "tool", "name", m->tool_name, "version", m->tool_version, "fetched_at",
-                     m->fetched_at);
+                     m->endpoint, "files", files, "tool", "name", m->tool_name, "version",
+                     m->tool_version, "fetched_at", m->fetched_at);
 }
 
-hf_code hf_manifest_write(const hf_manifest *m, const char *path, hf_error *err) {
+char *hf_manifest_text(const hf_manifest *m, size_t *len) {
     json_t *o = hf_manifest_json(m);
     char *text = o ? json_dumps(o, JSON_INDENT(2)) : NULL;
     json_decref(o);
     if (!text)
+        return NULL;
+    size_t n = strlen(text);
+    char *full = realloc(text, n + 2);
+    if (!full) {
+        free(text);
+        return NULL;
+    }
+    full[n] = '\n';
+    full[n + 1] = '\0';
+    *len = n + 1;
+    return full;
+}
+
+hf_code hf_manifest_write(const hf_manifest *m, const char *path, hf_error *err) {
+    size_t n = 0;
+    char *text = hf_manifest_text(m, &n);
+    if (!text)
         return hf_fail(err, HF_EOTHER, "out of memory");
     hf_code rc = HF_OK;
-    size_t n = strlen(text);
     if (strcmp(path, "-") == 0) {
-        if (fwrite(text, 1, n, stdout) != n || fputc('\n', stdout) == EOF || fflush(stdout))
+        if (fwrite(text, 1, n, stdout) != n || fflush(stdout))
             rc = hf_fail(err, HF_EIO, "cannot write the manifest to standard output");
     } else {
-        text[n] = '\n'; /* json_dumps left room for the NUL: swap it for a newline */
-        char *full = realloc(text, n + 2);
-        if (full) {
-            text = full;
-            text[n + 1] = '\0';
-            rc = hf_write_atomic(path, text, n + 1, err);
-        } else {
-            rc = hf_fail(err, HF_EOTHER, "out of memory");
-        }
+        rc = hf_write_atomic(path, text, n, err);
     }
     free(text);
     return rc;

@@ -51,20 +51,6 @@ static bool entry_for(const char *rel, const char *etag, long long size, hf_entr
     return false;
 }
 
-/* Reads the metadata hf-fetch (or hf download) keeps for a local file: commit and etag. */
-static bool read_metadata(const hf_store *s, const char *rel, char commit[41], char etag[65]) {
-    char *path = NULL;
-    if (asprintf(&path, "%s/%s.metadata", s->lockdir, rel) < 0)
-        return false;
-    char *data = NULL;
-    size_t len;
-    bool ok = hf_read_file(path, 4096, &data, &len, NULL) == HF_OK &&
-              sscanf(data, "%40s %64s", commit, etag) == 2;
-    free(data);
-    free(path);
-    return ok;
-}
-
 typedef struct {
     const hf_store *s;
     hf_entries *out;
@@ -84,7 +70,8 @@ static hf_code walk(walk_ctx *w, const char *dir, const char *rel) {
             continue;
         if (!*rel && w->s->kind == HF_STORE_DIR && !strcmp(name, ".cache"))
             continue; /* the local metadata */
-        if (strstr(name, ".tmp-"))
+        if (strstr(name, ".tmp-") || !strncmp(name, ".hf-tmp-", 8) ||
+            !strncmp(name, ".hf-link-", 9))
             continue; /* a link or copy being put in place */
         char *full = hf_path_join(dir, name);
         char *sub = *rel ? hf_path_join(rel, name) : strdup(name);
@@ -108,7 +95,8 @@ static hf_code walk(walk_ctx *w, const char *dir, const char *rel) {
                         memcpy(etag, base, strlen(base) + 1);
                 }
             } else if (w->s->kind == HF_STORE_DIR) {
-                if (!read_metadata(w->s, sub, commit, etag) || strcmp(commit, w->s->commit) != 0)
+                if (!hf_store_read_metadata(w->s, sub, commit, etag) ||
+                    strcmp(commit, w->s->commit) != 0)
                     etag[0] = '\0'; /* not from this commit: not offered */
             }
             hf_entry e;

@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <openssl/evp.h>
 #include <stdarg.h>
 #include <strings.h>
 #include <stdio.h>
@@ -51,70 +53,196 @@ char *hf_store_default_cache(void) {
 }
 
 hf_code hf_store_open(hf_store *s, hf_store_kind kind, const char *dir, const hf_repo *repo,
-                      const char *commit, hf_error *err) {
+                      const char *commit, bool create, hf_error *err) {
     memset(s, 0, sizeof *s);
+    s->root.fd = -1;
     s->kind = kind;
     memcpy(s->commit, commit, 41);
     if (kind == HF_STORE_DIR) {
-        s->root = strdup(dir);
+        s->repo = strdup("");
+        s->files_rel = strdup("");
         s->files = strdup(dir);
-        s->lockdir = joinf("%s/.cache/huggingface/download", dir);
     } else {
-        char *name = hf_repo_cache_name(repo);
-        s->root = name ? joinf("%s/%s", dir, name) : NULL;
-        s->lockdir = name ? joinf("%s/.locks/%s", dir, name) : NULL;
-        s->files = s->root ? joinf("%s/snapshots/%s", s->root, commit) : NULL;
+        s->repo = hf_repo_cache_name(repo);
+        s->files_rel = s->repo ? joinf("%s/snapshots/%s", s->repo, commit) : NULL;
+        s->files = s->files_rel ? hf_path_join(dir, s->files_rel) : NULL;
         s->symlinks = !env_true("HF_HUB_DISABLE_SYMLINKS");
-        free(name);
     }
-    if (!s->root || !s->files || !s->lockdir) {
+    if (!s->repo || !s->files_rel || !s->files) {
         hf_store_close(s);
         return hf_fail(err, HF_EOTHER, "out of memory");
     }
-    return HF_OK;
+    hf_error quiet = {0};
+    hf_code rc = hf_root_open(&s->root, dir, create, create ? err : &quiet);
+    if (rc == HF_ENOTFOUND && !create)
+        rc = HF_OK; /* nothing there yet: every lookup below it finds nothing */
+    if (rc != HF_OK)
+        hf_store_close(s);
+    return rc;
 }
 
 void hf_store_close(hf_store *s) {
-    free(s->root);
+    hf_root_close(&s->root);
+    free(s->repo);
+    free(s->files_rel);
     free(s->files);
-    free(s->lockdir);
     memset(s, 0, sizeof *s);
+    s->root.fd = -1;
 }
 
 const char *hf_store_etag(const hf_entry *e) {
     return e->lfs ? e->sha256 : e->git_oid;
 }
 
+/* huggingface_hub's _short_hash: base64.urlsafe_b64encode(sha1(name)), 28 characters. */
+static void short_hash(const char *name, size_t len, char out[29]) {
+    unsigned char d[EVP_MAX_MD_SIZE];
+    unsigned dn = 0;
+    EVP_Digest(name, len, d, &dn, EVP_sha1(), NULL);
+    EVP_EncodeBlock((unsigned char *)out, d, (int)dn);
+    for (char *p = out; *p; p++)
+        *p = *p == '+' ? '-' : *p == '/' ? '_' : *p;
+}
+
+/* dir/<base><suffix>, where base is path's last component; when that name would exceed
+ * NAME_MAX, dir/<short hash of base><suffix> (hf download's own name then could not exist). */
+static char *fitted(const char *dir, const char *path, const char *suffix) {
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    int parent = slash ? (int)(slash - path) : 0;
+    if (strlen(base) + strlen(suffix) <= NAME_MAX)
+        return joinf("%s/%s%s", dir, path, suffix);
+    char h[29];
+    short_hash(base, strlen(base), h);
+    return joinf("%s/%.*s%s%s%s", dir, parent, path, slash ? "/" : "", h, suffix);
+}
+
+#define LOCAL_META ".cache/huggingface/download"
+
+char *hf_store_final_rel(const hf_store *s, const hf_entry *e) {
+    return *s->files_rel ? joinf("%s/%s", s->files_rel, e->path) : strdup(e->path);
+}
+
+char *hf_store_metadata_rel(const hf_store *s, const char *path) {
+    (void)s;
+    return fitted(LOCAL_META, path, ".metadata");
+}
+
+char *hf_store_incomplete_rel(const hf_store *s, const hf_entry *e) {
+    if (s->kind == HF_STORE_CACHE)
+        return joinf("%s/blobs/%s.incomplete", s->repo, hf_store_etag(e));
+    /* hf download's name: the short hash of the metadata file's name (as it would be, even
+     * when too long to exist), beside it */
+    const char *slash = strrchr(e->path, '/');
+    const char *base = slash ? slash + 1 : e->path;
+    char *meta = joinf("%s.metadata", base);
+    if (!meta)
+        return NULL;
+    char h[29];
+    short_hash(meta, strlen(meta), h);
+    free(meta);
+    return joinf(LOCAL_META "/%.*s%s%s.%s.incomplete", slash ? (int)(slash - e->path) : 0, e->path,
+                 slash ? "/" : "", h, hf_store_etag(e));
+}
+
+char *hf_store_lock_rel(const hf_store *s, const hf_entry *e) {
+    if (s->kind == HF_STORE_CACHE)
+        return joinf(".locks/%s/%s.lock", s->repo, hf_store_etag(e));
+    return fitted(LOCAL_META, e->path, ".lock");
+}
+
+static char *blob_rel(const hf_store *s, const hf_entry *e) {
+    return joinf("%s/blobs/%s", s->repo, hf_store_etag(e));
+}
+
+static char *shown(const hf_store *s, char *rel) {
+    char *out = rel ? hf_root_show(&s->root, rel) : NULL;
+    free(rel);
+    return out;
+}
+
 char *hf_store_final_path(const hf_store *s, const hf_entry *e) {
-    return joinf("%s/%s", s->files, e->path);
+    return shown(s, hf_store_final_rel(s, e));
 }
 
 char *hf_store_incomplete_path(const hf_store *s, const hf_entry *e) {
-    if (s->kind == HF_STORE_CACHE)
-        return joinf("%s/blobs/%s.incomplete", s->root, hf_store_etag(e));
-    return joinf("%s/%s.%s.incomplete", s->lockdir, e->path, hf_store_etag(e));
+    return shown(s, hf_store_incomplete_rel(s, e));
 }
 
-char *hf_store_lock_path(const hf_store *s, const hf_entry *e) {
-    if (s->kind == HF_STORE_CACHE)
-        return joinf("%s/%s.lock", s->lockdir, hf_store_etag(e));
-    return joinf("%s/%s.lock", s->lockdir, e->path);
+hf_code hf_store_check_paths(hf_store_kind kind, const char *dir, const hf_entries *files,
+                             hf_error *err) {
+    if (kind != HF_STORE_DIR)
+        return HF_OK; /* in a cache they are files of a snapshot like any other */
+    for (size_t i = 0; i < files->n; i++) {
+        const char *p = files->v[i].path;
+        if (!strcmp(p, ".cache") || !strcmp(p, ".cache/huggingface") ||
+            !strncmp(p, ".cache/huggingface/", 19))
+            return hf_fail(err, HF_EINTEGRITY,
+                           "the repository file '%s' is at the place of the tools' own metadata "
+                           "(.cache/huggingface/ of %s): refused, nothing was written",
+                           p, dir);
+    }
+    return HF_OK;
 }
 
-static char *blob_path(const hf_store *s, const hf_entry *e) {
-    return joinf("%s/blobs/%s", s->root, hf_store_etag(e));
+hf_code hf_store_lock(const hf_store *s, const hf_entry *e, hf_lock *lock, bool *taken,
+                      hf_error *err) {
+    char *rel = hf_store_lock_rel(s, e);
+    hf_code rc = rel ? hf_lock_try(lock, &s->root, rel, taken, err)
+                     : hf_fail(err, HF_EOTHER, "out of memory");
+    free(rel);
+    return rc;
 }
 
-/* Hashes path and compares with e: size, sha256 (when known), git oid (regular files). */
-static bool content_matches(const char *path, const hf_entry *e, char sha256[65]) {
+hf_code hf_store_open_incomplete(const hf_store *s, const hf_entry *e, int *fd, hf_error *err) {
+    char *rel = hf_store_incomplete_rel(s, e);
+    if (!rel)
+        return hf_fail(err, HF_EOTHER, "out of memory");
+    /* never through a link (or anything but a regular file) someone left there in a shared
+     * cache: it is removed and the download starts afresh */
+    hf_code rc = hf_beneath_open(&s->root, rel, O_RDWR | O_CREAT | O_NONBLOCK, 0644, fd, err);
     struct stat st;
-    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size != e->size)
+    if (rc == HF_OK && ((*fd < 0 && errno == ELOOP) ||
+                        (*fd >= 0 && fstat(*fd, &st) == 0 && !S_ISREG(st.st_mode)))) {
+        if (*fd >= 0)
+            close(*fd);
+        hf_beneath_unlink(&s->root, rel);
+        rc = hf_beneath_open(&s->root, rel, O_RDWR | O_CREAT | O_EXCL, 0644, fd, err);
+    }
+    if (rc == HF_OK && *fd >= 0)
+        fcntl(*fd, F_SETFL, 0);
+    if (rc == HF_OK && *fd < 0) {
+        int e2 = errno;
+        char *path = hf_root_show(&s->root, rel);
+        rc = hf_fail(err, HF_EIO, "cannot write %s: %s", path ? path : rel, strerror(e2));
+        free(path);
+    }
+    free(rel);
+    return rc;
+}
+
+void hf_store_discard_incomplete(const hf_store *s, const hf_entry *e) {
+    char *rel = hf_store_incomplete_rel(s, e);
+    if (rel)
+        hf_beneath_unlink(&s->root, rel);
+    free(rel);
+}
+
+/* Hashes the regular file at rel (never through a link) and compares with e: size, sha256
+ * (when known), git oid (regular files). */
+static bool content_matches(const hf_store *s, const char *rel, const hf_entry *e, char sha256[65],
+                            hf_error *err, hf_code *rc) {
+    int fd;
+    *rc = hf_beneath_open(&s->root, rel, O_RDONLY | O_NONBLOCK, 0, &fd, err);
+    if (*rc != HF_OK || fd < 0)
         return false;
+    struct stat st;
     char sha1[41];
     long long seen;
-    if (!hf_hash_file(path, e->size, sha256, e->lfs ? NULL : sha1, &seen))
-        return false;
-    if (e->sha256[0] && strcmp(sha256, e->sha256) != 0)
+    bool ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == e->size &&
+              hf_hash_fd(fd, e->size, sha256, e->lfs ? NULL : sha1, &seen);
+    close(fd);
+    if (!ok || (e->sha256[0] && strcmp(sha256, e->sha256) != 0))
         return false;
     return e->lfs || strcmp(sha1, e->git_oid) == 0;
 }
@@ -130,125 +258,195 @@ static char *link_target(const hf_entry *e) {
     return hf_buf_take(&b);
 }
 
-static hf_code copy_file(const char *from, const char *to, hf_error *err) {
-    int in = open(from, O_RDONLY | O_CLOEXEC);
-    if (in < 0)
-        return hf_fail(err, HF_EIO, "cannot read %s: %s", from, strerror(errno));
-    int out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-    if (out < 0) {
-        close(in);
-        return hf_fail(err, HF_EIO, "cannot write %s: %s", to, strerror(errno));
-    }
-    static char buf[1 << 16];
-    ssize_t n;
-    hf_code rc = HF_OK;
-    while ((n = read(in, buf, sizeof buf)) > 0)
-        if (write(out, buf, (size_t)n) != n) {
-            rc = hf_fail(err, HF_EIO, "cannot write %s: %s", to, strerror(errno));
-            break;
-        }
-    if (n < 0)
-        rc = hf_fail(err, HF_EIO, "cannot read %s: %s", from, strerror(errno));
-    close(in);
-    if (close(out) != 0 && rc == HF_OK)
-        rc = hf_fail(err, HF_EIO, "cannot write %s: %s", to, strerror(errno));
-    return rc;
-}
-
-/* Puts the snapshot entry in place: a relative symlink to the blob, or a copy of it. Made
- * under a temporary name and renamed, so a reader never sees a half-made entry. */
+/* Puts the snapshot entry in place: a relative symlink to the blob, or a copy of it where
+ * links cannot be made (or are not wanted). A new entry is made in one step; one that is
+ * there already is replaced through a temporary name and a rename (whatever it was, a link
+ * planted there included), so a reader never sees a half-made entry. */
 static hf_code link_snapshot(const hf_store *s, const hf_entry *e, hf_error *err) {
-    char *final = hf_store_final_path(s, e);
+    char *final = hf_store_final_rel(s, e);
     char *target = link_target(e);
-    char *tmp = final ? joinf("%s.tmp-%ld", final, (long)getpid()) : NULL;
-    char *blob = blob_path(s, e);
-    hf_code rc = (final && target && tmp && blob) ? hf_mkparent(final, err)
-                                                  : hf_fail(err, HF_EOTHER, "out of memory");
-    if (rc == HF_OK && s->symlinks && symlink(target, final) == 0) {
-        /* the usual case, a new entry: made in one step, atomic by itself */
-    } else if (rc == HF_OK) {
-        unlink(tmp);
-        bool linked = s->symlinks && symlink(target, tmp) == 0;
-        if (!linked && s->symlinks && errno != EPERM && errno != ENOTSUP && errno != EOPNOTSUPP)
-            rc = hf_fail(err, HF_EIO, "cannot create %s: %s", final, strerror(errno));
-        else if (!linked)
-            rc = copy_file(blob, tmp, err);
-        if (rc == HF_OK && rename(tmp, final) != 0)
-            rc = hf_fail(err, HF_EIO, "cannot create %s: %s", final, strerror(errno));
-        if (rc != HF_OK)
-            unlink(tmp);
+    char *blob = blob_rel(s, e);
+    hf_code rc = final && target && blob ? HF_OK : hf_fail(err, HF_EOTHER, "out of memory");
+    bool copy = !s->symlinks;
+    if (rc == HF_OK && s->symlinks && hf_beneath_put_link(&s->root, target, final) != 0) {
+        int dirfd = -1;
+        const char *name;
+        if (errno == EPERM || errno == ENOTSUP || errno == EOPNOTSUPP)
+            copy = true;         /* a file system without links */
+        else if (errno == ELOOP) /* a link planted on the way: found again, to name it */
+            rc = hf_beneath_parent(&s->root, final, true, &dirfd, &name, err);
+        else
+            rc =
+                hf_fail(err, HF_EIO, "cannot create %s/%s: %s", s->files, e->path, strerror(errno));
+        if (dirfd >= 0)
+            close(dirfd);
+    }
+    if (rc == HF_OK && copy) {
+        int in = -1;
+        rc = hf_beneath_open(&s->root, blob, O_RDONLY, 0, &in, err);
+        if (rc == HF_OK && in < 0)
+            rc = hf_fail(err, HF_EIO, "cannot read the blob of %s: %s", e->path, strerror(errno));
+        if (rc == HF_OK)
+            rc = hf_beneath_put_copy(&s->root, final, in, err);
+        if (in >= 0)
+            close(in);
     }
     free(final);
     free(target);
-    free(tmp);
     free(blob);
     return rc;
+}
+
+void hf_store_float_text(double x, char out[40]) {
+    /* the fewest significant digits that read back as x, as Python's repr does */
+    char sci[40];
+    int p = 1;
+    for (; p <= 17; p++) {
+        snprintf(sci, sizeof sci, "%.*e", p - 1, x);
+        if (strtod(sci, NULL) == x)
+            break;
+    }
+    char digits[24];
+    int n = 0, exp10 = 0;
+    for (const char *c = sci; *c && *c != 'e'; c++)
+        if (*c >= '0' && *c <= '9' && n < 23)
+            digits[n++] = *c;
+    digits[n] = '\0';
+    const char *e = strchr(sci, 'e');
+    exp10 = e ? atoi(e + 1) : 0;
+    while (n > 1 && digits[n - 1] == '0')
+        digits[--n] = '\0';
+    const char *sign = sci[0] == '-' ? "-" : "";
+    if (exp10 < -4 || exp10 >= 16) { /* Python switches to exponent notation there */
+        if (n > 1)
+            snprintf(out, 40, "%s%c.%se%c%02d", sign, digits[0], digits + 1, exp10 < 0 ? '-' : '+',
+                     abs(exp10));
+        else
+            snprintf(out, 40, "%s%ce%c%02d", sign, digits[0], exp10 < 0 ? '-' : '+', abs(exp10));
+    } else if (exp10 >= n - 1) {
+        snprintf(out, 40, "%s%s%0*d.0", sign, digits, exp10 - (n - 1), 0);
+        if (exp10 == n - 1)
+            snprintf(out, 40, "%s%s.0", sign, digits);
+    } else if (exp10 >= 0) {
+        snprintf(out, 40, "%s%.*s.%s", sign, exp10 + 1, digits, digits + exp10 + 1);
+    } else {
+        snprintf(out, 40, "%s0.%0*d%s", sign, -exp10 - 1, 0, digits);
+        if (exp10 == -1)
+            snprintf(out, 40, "%s0.%s", sign, digits);
+    }
+}
+
+/* Now as Python's time.time() gives it: nanoseconds since the epoch over 1e9, as a double. */
+static double python_time(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    if (ts.tv_nsec == 0)
+        return (double)ts.tv_sec;
+    return (double)((long long)ts.tv_sec * 1000000000LL + ts.tv_nsec) / 1e9;
 }
 
 /* DIR/.cache/huggingface/download/<path>.metadata: commit, etag, time (as hf download, which
  * also keeps a .gitignore of "*" there so the metadata never lands in a git repository). */
 static hf_code write_metadata(const hf_store *s, const hf_entry *e, hf_error *err) {
-    char *ignore = joinf("%s/.cache/huggingface/.gitignore", s->root);
-    if (ignore && access(ignore, F_OK) != 0 && hf_mkparent(ignore, NULL) == HF_OK)
-        hf_write_replace(ignore, "*\n", 2, NULL);
-    free(ignore);
-    char *path = joinf("%s/%s.metadata", s->lockdir, e->path);
-    char *text = joinf("%s\n%s\n%.6f\n", s->commit, hf_store_etag(e), (double)time(NULL));
-    hf_code rc = (path && text) ? hf_mkparent(path, err) : hf_fail(err, HF_EOTHER, "out of memory");
-    if (rc == HF_OK)
-        rc = hf_write_replace(path, text, strlen(text), err);
-    free(path);
+    struct stat st;
+    if (hf_beneath_lstat(&s->root, ".cache/huggingface/.gitignore", &st, NULL) != HF_OK)
+        hf_beneath_write(&s->root, ".cache/huggingface/.gitignore", "*\n", 2, false, NULL);
+    char *rel = hf_store_metadata_rel(s, e->path);
+    /* the time after the file is in place, in hf download's form (f"{time.time()}"): it
+     * takes metadata older than the file's mtime - 1 as stale */
+    char stamp[40];
+    hf_store_float_text(python_time(), stamp);
+    char *text = joinf("%s\n%s\n%s\n", s->commit, hf_store_etag(e), stamp);
+    hf_code rc = (rel && text) ? hf_beneath_write(&s->root, rel, text, strlen(text), false, err)
+                               : hf_fail(err, HF_EOTHER, "out of memory");
+    free(rel);
     free(text);
     return rc;
+}
+
+bool hf_store_read_metadata(const hf_store *s, const char *path, char commit[41], char etag[65]) {
+    char *rel = hf_store_metadata_rel(s, path);
+    char *data = NULL;
+    size_t len;
+    bool ok = rel && hf_beneath_read(&s->root, rel, 4096, &data, &len, NULL) == HF_OK &&
+              sscanf(data, "%40s %64s", commit, etag) == 2;
+    free(data);
+    free(rel);
+    return ok;
+}
+
+hf_code hf_store_write_manifest(const hf_store *s, const char *text, size_t len, hf_error *err) {
+    return hf_beneath_write(&s->root, ".cache/huggingface/hf-manifest.json", text, len, true, err);
 }
 
 hf_code hf_store_check(const hf_store *s, const hf_entry *e, bool *present, char sha256[65],
                        hf_error *err) {
     *present = false;
-    if (s->kind == HF_STORE_DIR) {
-        char *final = hf_store_final_path(s, e);
-        if (!final)
-            return hf_fail(err, HF_EOTHER, "out of memory");
-        *present = content_matches(final, e, sha256);
-        free(final);
-        return *present ? write_metadata(s, e, err) : HF_OK;
-    }
-    char *blob = blob_path(s, e);
-    if (!blob)
+    char *rel = s->kind == HF_STORE_DIR ? hf_store_final_rel(s, e) : blob_rel(s, e);
+    if (!rel)
         return hf_fail(err, HF_EOTHER, "out of memory");
-    *present = content_matches(blob, e, sha256);
-    free(blob);
-    return *present ? link_snapshot(s, e, err) : HF_OK;
+    hf_code rc;
+    *present = content_matches(s, rel, e, sha256, err, &rc);
+    free(rel);
+    if (rc != HF_OK || !*present)
+        return rc;
+    return s->kind == HF_STORE_DIR ? write_metadata(s, e, err) : link_snapshot(s, e, err);
 }
 
-hf_code hf_store_commit(const hf_store *s, const hf_entry *e, const char *incomplete,
+/* Whether the regular file at rel is the one open as mine, with e's size. */
+static bool same_file(const hf_store *s, const char *rel, const struct stat *mine,
+                      const hf_entry *e) {
+    struct stat there;
+    return hf_beneath_lstat(&s->root, rel, &there, NULL) == HF_OK && S_ISREG(there.st_mode) &&
+           there.st_dev == mine->st_dev && there.st_ino == mine->st_ino &&
+           there.st_size == e->size && mine->st_size == e->size;
+}
+
+hf_code hf_store_commit(const hf_store *s, const hf_entry *e, int fd, bool *changed,
                         hf_error *err) {
-    char *dest = s->kind == HF_STORE_CACHE ? blob_path(s, e) : hf_store_final_path(s, e);
-    hf_code rc = dest ? hf_mkparent(dest, err) : hf_fail(err, HF_EOTHER, "out of memory");
-    if (rc == HF_OK && rename(incomplete, dest) != 0)
-        rc = hf_fail(err, HF_EIO, "cannot move %s into place: %s", dest, strerror(errno));
+    *changed = false;
+    char *from = hf_store_incomplete_rel(s, e);
+    char *dest = s->kind == HF_STORE_CACHE ? blob_rel(s, e) : hf_store_final_rel(s, e);
+    struct stat mine;
+    hf_code rc = (from && dest) ? HF_OK : hf_fail(err, HF_EOTHER, "out of memory");
+    if (rc == HF_OK && fstat(fd, &mine) != 0)
+        rc = hf_fail(err, HF_EIO, "cannot read %s/%s: %s", s->root.path, from, strerror(errno));
+    if (close(fd) != 0 && rc == HF_OK) /* a write error some file systems report only here */
+        rc = hf_fail(err, HF_EIO, "cannot write %s/%s: %s", s->root.path, from, strerror(errno));
+    /* only the file whose bytes were verified goes into place: checked before the rename,
+     * and after it (a writer that swapped it in between leaves nothing at the final path) */
+    if (rc == HF_OK && !same_file(s, from, &mine, e))
+        *changed = true;
+    if (rc == HF_OK && !*changed)
+        rc = hf_beneath_rename(&s->root, from, dest, err);
+    if (rc == HF_OK && !*changed && !same_file(s, dest, &mine, e)) {
+        hf_beneath_unlink(&s->root, dest);
+        *changed = true;
+    }
+    if (*changed)
+        rc = hf_fail(err, HF_EINTEGRITY,
+                     "'%s': its temporary file was replaced or changed by another writer while "
+                     "it was fetched",
+                     e->path);
+    free(from);
     free(dest);
-    if (rc != HF_OK)
-        return rc;
+    if (rc != HF_OK || *changed)
+        return *changed ? HF_OK : rc;
     return s->kind == HF_STORE_CACHE ? link_snapshot(s, e, err) : write_metadata(s, e, err);
 }
 
 void hf_store_sync(const hf_store *s) {
-    int fd = open(s->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0) {
-        (void)syncfs(fd);
-        close(fd);
-    }
+    if (s->root.fd >= 0)
+        (void)syncfs(s->root.fd);
 }
 
 hf_code hf_store_write_ref(const hf_store *s, const char *revision, hf_error *err) {
     if (s->kind != HF_STORE_CACHE || strcmp(revision, s->commit) == 0)
         return HF_OK;
-    char *path = joinf("%s/refs/%s", s->root, revision);
-    hf_code rc = path ? hf_mkparent(path, err) : hf_fail(err, HF_EOTHER, "out of memory");
-    if (rc == HF_OK)
-        rc = hf_write_replace(path, s->commit, 40, err);
-    free(path);
+    char *rel = joinf("%s/refs/%s", s->repo, revision);
+    hf_code rc = rel ? hf_beneath_write(&s->root, rel, s->commit, 40, false, err)
+                     : hf_fail(err, HF_EOTHER, "out of memory");
+    free(rel);
     return rc;
 }
 
@@ -259,13 +457,21 @@ hf_code hf_store_read_ref(const char *cache_dir, const hf_repo *repo, const char
         return HF_OK;
     }
     char *name = hf_repo_cache_name(repo);
-    char *path = name ? joinf("%s/%s/refs/%s", cache_dir, name, revision) : NULL;
+    char *path = name ? joinf("%s/refs/%s", name, revision) : NULL;
     free(name);
     if (!path)
         return hf_fail(err, HF_EOTHER, "out of memory");
     char *data = NULL;
     size_t len = 0;
-    hf_code rc = hf_read_file(path, 4096, &data, &len, NULL);
+    hf_root root;
+    hf_code rc = hf_root_open(&root, cache_dir, false, NULL);
+    if (rc == HF_OK)
+        rc = hf_beneath_read(&root, path, 4096, &data, &len, err);
+    hf_root_close(&root);
+    if (rc == HF_EINTEGRITY) {
+        free(path);
+        return rc; /* a link planted on the way: named */
+    }
     while (rc == HF_OK && len && (data[len - 1] == '\n' || data[len - 1] == '\r'))
         data[--len] = '\0';
     if (rc != HF_OK || !hf_is_commit(data))

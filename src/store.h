@@ -7,7 +7,9 @@
 
 #include <stdbool.h>
 
+#include "beneath.h"
 #include "error.h"
+#include "lockfile.h"
 #include "repo.h"
 #include "tree.h"
 
@@ -15,38 +17,75 @@ typedef enum { HF_STORE_DIR, HF_STORE_CACHE } hf_store_kind;
 
 typedef struct {
     hf_store_kind kind;
-    char *root;     /* DIR, or the repo's cache folder <cache>/models--org--name */
-    char *lockdir;  /* DIR/.cache/huggingface/download, or <cache>/.locks/models--org--name */
-    char *files;    /* where the files appear: DIR, or <repo folder>/snapshots/<commit> */
+    hf_root root;    /* DIR, or the cache root: every write below it goes through beneath */
+    char *repo;      /* cache: the repo's folder below the root (models--org--name); DIR: "" */
+    char *files_rel; /* where the files appear, below the root: "" or <repo>/snapshots/<commit> */
+    char *files;     /* the same as the user sees it: DIR, or <cache>/<repo>/snapshots/<commit> */
     char commit[41];
     bool symlinks; /* cache: link snapshots to blobs (else copy) */
 } hf_store;
 
-/* dir is the local folder (DIR) or the cache root. */
+/* dir is the local folder (DIR) or the cache root; it is made when create is set (else a
+ * missing dir holds nothing). */
 hf_code hf_store_open(hf_store *s, hf_store_kind kind, const char *dir, const hf_repo *repo,
-                      const char *commit, hf_error *err);
+                      const char *commit, bool create, hf_error *err);
 void hf_store_close(hf_store *s);
 
 /* The etag a file is stored under: the sha256 for LFS files, the git blob sha1 otherwise. */
 const char *hf_store_etag(const hf_entry *e);
 
+/* Where a file's parts live below the root (caller frees; NULL when out of memory). Local
+ * folders use hf download's names (.cache/huggingface/download/<path>.metadata, <path>.lock,
+ * <short hash of the metadata name>.<etag>.incomplete) where they fit in NAME_MAX; a name that
+ * would not fit is replaced by its short hash (base64url of its sha1) before the suffix. */
+char *hf_store_final_rel(const hf_store *s, const hf_entry *e);
+char *hf_store_incomplete_rel(const hf_store *s, const hf_entry *e);
+char *hf_store_lock_rel(const hf_store *s, const hf_entry *e);
+char *hf_store_metadata_rel(const hf_store *s, const char *path);
+
 /* The file as the user sees it (DIR/path or snapshots/<commit>/path); caller frees. */
 char *hf_store_final_path(const hf_store *s, const hf_entry *e);
-/* The temporary download (kept across runs for resuming); caller frees. */
+/* The temporary download as the user sees it (for messages); caller frees. */
 char *hf_store_incomplete_path(const hf_store *s, const hf_entry *e);
-/* The lock guarding the download; caller frees. */
-char *hf_store_lock_path(const hf_store *s, const hf_entry *e);
 
-/* Whether the file is already there and verified: its content hashes to what e says (the
- * sha256 when e has one, and the git oid for regular files). On success sha256 holds the
- * content's sha256, and a cache blob that was present is linked into the snapshot. */
+/* Local folders: a file whose path is .cache, .cache/huggingface or below it would overwrite
+ * (or be overwritten by) the metadata kept there: HF_EINTEGRITY naming it. */
+hf_code hf_store_check_paths(hf_store_kind kind, const char *dir, const hf_entries *files,
+                             hf_error *err);
+
+/* Takes the lock guarding the file's download, once (see lockfile.h). */
+hf_code hf_store_lock(const hf_store *s, const hf_entry *e, hf_lock *lock, bool *taken,
+                      hf_error *err);
+
+/* Opens (making it when missing) the temporary download, kept across runs for resuming; a
+ * link or anything but a regular file found under its name is replaced by a fresh file. */
+hf_code hf_store_open_incomplete(const hf_store *s, const hf_entry *e, int *fd, hf_error *err);
+/* Removes the temporary download (its bytes are known to be wrong). */
+void hf_store_discard_incomplete(const hf_store *s, const hf_entry *e);
+
+/* Whether the file is already there and verified: a regular file (never a link, except the
+ * cache's own snapshot links into blobs/) whose content hashes to what e says (the sha256
+ * when e has one, and the git oid for regular files). On success sha256 holds the content's
+ * sha256, and a cache blob that was present is linked into the snapshot. */
 hf_code hf_store_check(const hf_store *s, const hf_entry *e, bool *present, char sha256[65],
                        hf_error *err);
 
-/* Moves a verified download from incomplete into place (rename, then the snapshot link or
- * the local metadata). */
-hf_code hf_store_commit(const hf_store *s, const hf_entry *e, const char *incomplete,
-                        hf_error *err);
+/* Moves a verified download into place (rename, then the snapshot link or the local
+ * metadata). fd is the descriptor the verified bytes were written to, closed here (its
+ * close reports a late write error): the file at the temporary name must still be that file,
+ * with e's size, or nothing is moved and *changed is set (another writer touched it: fetch
+ * it again). */
+hf_code hf_store_commit(const hf_store *s, const hf_entry *e, int fd, bool *changed, hf_error *err);
+
+/* Local folders: the manifest hf-bundle reads by default (.cache/huggingface/hf-manifest.json). */
+hf_code hf_store_write_manifest(const hf_store *s, const char *text, size_t len, hf_error *err);
+
+/* Local folders: the commit and etag the metadata of path records; false when there is none. */
+bool hf_store_read_metadata(const hf_store *s, const char *path, char commit[41], char etag[65]);
+
+/* x as Python's repr(float) writes it (1732999999.1234567, 1732999999.0, 1e+16): the local
+ * metadata's time stamp is read by huggingface_hub. */
+void hf_store_float_text(double x, char out[40]);
 
 /* Flushes what was written below the store to its disk (one syncfs instead of an fsync per
  * file: files found after a crash are verified again before they are trusted). */

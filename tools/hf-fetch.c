@@ -249,11 +249,11 @@ static hf_code write_outputs(options *o, const hf_store *store, const char *comm
     memcpy(m.commit, commit, 41);
     hf_code rc = HF_OK;
     if (store->kind == HF_STORE_DIR) {
-        char *left = hf_path_join(store->root, ".cache/huggingface/hf-manifest.json");
-        rc = left ? hf_mkparent(left, err) : hf_fail(err, HF_EOTHER, "out of memory");
-        if (rc == HF_OK)
-            rc = hf_manifest_write(&m, left, err);
-        free(left);
+        size_t len = 0;
+        char *text = hf_manifest_text(&m, &len);
+        rc = text ? hf_store_write_manifest(store, text, len, err)
+                  : hf_fail(err, HF_EOTHER, "out of memory");
+        free(text);
     }
     if (rc == HF_OK && o->manifest_out)
         rc = hf_manifest_write(&m, o->manifest_out, err);
@@ -299,9 +299,11 @@ static hf_code run(options *o, hf_error *err) {
         else
             rc = hf_offline_dir_commit(root, commit, err);
         if (rc == HF_OK)
-            rc = hf_store_open(&store, kind, root, &cli->repo, commit, err);
+            rc = hf_store_open(&store, kind, root, &cli->repo, commit, !o->dry_run, err);
         if (rc == HF_OK)
             rc = plan_offline(o, &store, locked ? &lock : NULL, &plan, err);
+        if (rc == HF_OK)
+            rc = hf_store_check_paths(kind, root, &plan, err);
         if (rc == HF_OK && !o->dry_run)
             rc = verify_offline(&store, &plan, err);
         if (rc == HF_OK)
@@ -312,7 +314,9 @@ static hf_code run(options *o, hf_error *err) {
         if (rc == HF_OK)
             rc = plan_online(o, client, locked ? &lock : NULL, commit, &commit_date, &plan, err);
         if (rc == HF_OK)
-            rc = hf_store_open(&store, kind, root, &cli->repo, commit, err);
+            rc = hf_store_check_paths(kind, root, &plan, err);
+        if (rc == HF_OK)
+            rc = hf_store_open(&store, kind, root, &cli->repo, commit, !o->dry_run, err);
     }
     if (rc == HF_OK && o->dry_run) {
         long long total = 0;

@@ -118,7 +118,8 @@ def test_disk_full_cache(ctx):
     repo = "cache/models--acme--big-model/"
     assert repo + "blobs/" + big["sha256"] not in left, left
     assert not [p for p in left if "/snapshots/" in p and p.endswith("big.bin")], left
-    assert not [p for p in left if p.endswith(".lock")], "locks are released"
+    # lock files stay, as huggingface_hub leaves them; nothing is held in them (flock)
+    assert not [p for p in left if p.endswith(".lock") and left[p][0] != 0], left
 
 
 def test_disk_full_bundle(ctx):
@@ -203,6 +204,196 @@ def test_planted_link_at_atomic_temp_is_not_followed(ctx):
         assert not os.path.islink(ctx.path("m.json"))
         assert not os.path.islink(os.path.join(refs, "main"))
         assert open(os.path.join(refs, "main")).read() == ctx.hub.commit_of(TINY)
+
+
+# --- links planted anywhere below a target root --------------------------------------------
+#
+# Every write below a --local-dir or a cache goes through one module (src/beneath.c) that
+# resolves each path component by component from the root, never through a link. A link to a
+# folder outside, planted at any folder position, is refused with exit 5 naming it; a link at
+# a name the layout owns (a file, a snapshot entry, a ref, the metadata) is replaced, never
+# written through. Nothing lands outside.
+
+MODEL_DIR = "models--acme--tiny-model"
+PLANT_FILES = ("tokenizer/tokenizer.json", "config.json", "weights/part-00001.bin")
+
+
+def outside_files(ctx):
+    """What the run left in the folder the planted links point to (must stay empty)."""
+    found = []
+    for dirpath, _, names in os.walk(ctx.path("elsewhere")):
+        found += [os.path.relpath(os.path.join(dirpath, n), ctx.path("elsewhere")) for n in names]
+    return found
+
+
+def plant_dir_link(ctx, at):
+    os.makedirs(ctx.path("elsewhere"), exist_ok=True)
+    os.makedirs(os.path.dirname(at), exist_ok=True)
+    os.symlink(ctx.path("elsewhere"), at)
+
+
+def expect_refused(ctx, r, link):
+    expect_exit(r, 5, link, "link")
+    assert outside_files(ctx) == [], f"written through {link}: {outside_files(ctx)}"
+
+
+def test_planted_folder_links_local_dir(ctx):
+    positions = ["tokenizer", ".cache", ".cache/huggingface", ".cache/huggingface/download",
+                 ".cache/huggingface/download/tokenizer", ".cache/huggingface/download/weights",
+                 "weights"]
+    for i, pos in enumerate(positions):
+        out = ctx.path(f"out{i}")
+        os.makedirs(out)
+        plant_dir_link(ctx, os.path.join(out, pos))
+        r = ctx.run("hf-fetch", "-o", out, TINY, *PLANT_FILES)
+        expect_refused(ctx, r, os.path.join(out, pos))
+    note(f"local dir: a folder link at each of {len(positions)} positions refused (exit 5)")
+
+
+def test_planted_folder_links_cache(ctx):
+    commit = ctx.hub.commit_of(TINY)
+    positions = [MODEL_DIR, f"{MODEL_DIR}/blobs", f"{MODEL_DIR}/snapshots",
+                 f"{MODEL_DIR}/snapshots/{commit}", f"{MODEL_DIR}/snapshots/{commit}/tokenizer",
+                 f"{MODEL_DIR}/snapshots/{commit}/weights", f"{MODEL_DIR}/refs", ".locks",
+                 f".locks/{MODEL_DIR}"]
+    n = 0
+    for nosym in (None, "1"):
+        for pos in positions:
+            n += 1
+            cache = ctx.path(f"cache{n}")
+            plant_dir_link(ctx, os.path.join(cache, pos))
+            r = ctx.run("hf-fetch", "--cache-dir", cache, TINY, *PLANT_FILES,
+                        env=ctx.env(HF_HUB_DISABLE_SYMLINKS=nosym))
+            expect_refused(ctx, r, os.path.join(cache, pos))
+    # offline, a planted refs/ folder cannot steer which commit is read
+    cache = ctx.path("cache-offline")
+    plant_dir_link(ctx, os.path.join(cache, MODEL_DIR, "refs"))
+    with open(ctx.path("elsewhere", "main"), "w") as f:
+        f.write(commit)
+    r = ctx.run("hf-fetch", "--offline", "--cache-dir", cache, TINY, "config.json")
+    expect_exit(r, 5, os.path.join(cache, MODEL_DIR, "refs"))
+    note(f"cache: a folder link at each of {len(positions)} positions, with and without "
+         "symlinks, refused (exit 5)")
+
+
+def test_planted_file_links_are_replaced(ctx):
+    # names the layout owns: a link found there is replaced by the real thing, never written
+    # through (the victim keeps its bytes)
+    commit = ctx.hub.commit_of(TINY)
+    files = files_of(ctx, TINY)
+    victim = ctx.path("victim.txt")
+    with open(victim, "w") as f:
+        f.write("precious\n")
+    out = ctx.path("out")
+    os.makedirs(os.path.join(out, ".cache", "huggingface", "download"))
+    for rel in ("config.json", ".cache/huggingface/hf-manifest.json",
+                ".cache/huggingface/.gitignore",
+                ".cache/huggingface/download/config.json.metadata"):
+        os.symlink(victim, os.path.join(out, rel))
+    # and the lock and temporary names (the lock file is one huggingface_hub shares)
+    os.symlink(victim, os.path.join(out, ".cache/huggingface/download/config.json.lock"))
+    r = ctx.run("hf-fetch", "-o", out, TINY, "config.json")
+    expect_exit(r, 0)
+    assert open(victim).read() == "precious\n"
+    assert not os.path.islink(os.path.join(out, ".cache/huggingface/download/config.json.lock"))
+    for rel in ("config.json", ".cache/huggingface/hf-manifest.json",
+                ".cache/huggingface/download/config.json.metadata"):
+        assert not os.path.islink(os.path.join(out, rel)), rel
+    assert open(os.path.join(out, "config.json"), "rb").read() == files["config.json"]["content"]()
+    for nosym in (None, "1"):
+        cache = ctx.path("cache" + (nosym or ""))
+        snap = os.path.join(cache, MODEL_DIR, "snapshots", commit)
+        os.makedirs(snap)
+        os.makedirs(os.path.join(cache, MODEL_DIR, "refs"))
+        os.symlink(victim, os.path.join(snap, "config.json"))
+        os.symlink(victim, os.path.join(cache, MODEL_DIR, "refs", "main"))
+        os.makedirs(os.path.join(cache, ".locks", MODEL_DIR))
+        os.symlink(victim, os.path.join(cache, ".locks", MODEL_DIR,
+                                        files["config.json"]["etag"] + ".lock"))
+        r = ctx.run("hf-fetch", "--cache-dir", cache, TINY, "config.json",
+                    env=ctx.env(HF_HUB_DISABLE_SYMLINKS=nosym))
+        expect_exit(r, 0)
+        assert open(victim).read() == "precious\n"
+        entry = os.path.join(snap, "config.json")
+        if nosym:
+            assert not os.path.islink(entry)
+        else:
+            assert os.readlink(entry) == "../../blobs/" + files["config.json"]["etag"]
+        assert open(entry, "rb").read() == files["config.json"]["content"]()
+        ref = os.path.join(cache, MODEL_DIR, "refs", "main")
+        assert not os.path.islink(ref) and open(ref).read() == commit
+
+
+def test_planted_links_bundle_output(ctx):
+    # hf-bundle's -o: its folder is the user's choice, but its temporary file and the rename
+    # never go through a link found there
+    victim = ctx.path("victim.txt")
+    with open(victim, "w") as f:
+        f.write("precious\n")
+    os.symlink(victim, ctx.path("b.tar"))
+    r = ctx.run("hf-bundle", "-o", ctx.path("b.tar"), "--repo", TINY, "-i", "config.json")
+    expect_exit(r, 0)
+    assert open(victim).read() == "precious\n"
+    assert not os.path.islink(ctx.path("b.tar"))
+    assert [n for n in os.listdir(ctx.tmp) if ".tmp-" in n] == []
+
+
+# --- repository files at the paths of the tools' own metadata -------------------------------
+
+META = "acme/metadata-paths"  # .cache/huggingface/{hf-manifest.json,download/*.metadata,.gitignore}
+
+
+def test_metadata_paths_refused_in_local_dir(ctx):
+    out = ctx.path("out")
+    r = ctx.run("hf-fetch", "-o", out, META)
+    expect_exit(r, 5, ".cache/huggingface/")
+    assert not os.path.exists(out), "something was written before the refusal"
+    for path in (".cache/huggingface/hf-manifest.json", ".cache/huggingface/.gitignore"):
+        r = ctx.run("hf-fetch", "-o", out, META, path)
+        expect_exit(r, 5, path)
+        r = ctx.run("hf-fetch", "-n", "-o", out, META, path)
+        expect_exit(r, 5, path)
+    # the rest of the repository is fine, and the manifest and metadata are the tool's own
+    r = ctx.run("hf-fetch", "-o", out, "-x", ".cache/*", META)
+    expect_exit(r, 0)
+    commit = ctx.hub.commit_of(META)
+    import json
+    m = json.load(open(os.path.join(out, ".cache", "huggingface", "hf-manifest.json")))
+    assert m["commit"] == commit and [f["path"] for f in m["files"]] == ["config.json"], m
+    meta = open(os.path.join(out, ".cache/huggingface/download/config.json.metadata")).read()
+    assert meta.startswith(commit + "\n"), meta
+    assert open(os.path.join(out, ".cache/huggingface/.gitignore")).read() == "*\n"
+
+
+def test_metadata_paths_steer_no_manifest(ctx):
+    # in a cache they are files of the snapshot like any other; hf-bundle of that snapshot
+    # never takes one of them for its manifest, and the archive's manifest is the tool's
+    cache = ctx.path("cache")
+    commit = ctx.hub.commit_of(META)
+    r = ctx.run("hf-fetch", "--cache-dir", cache, "-m", ctx.path("m.json"), META)
+    expect_exit(r, 0)
+    snap = os.path.join(cache, "models--acme--metadata-paths", "snapshots", commit)
+    assert os.path.islink(os.path.join(snap, ".cache/huggingface/hf-manifest.json"))
+    r = ctx.run("hf-bundle", "-o", ctx.path("b.tar"), snap)
+    expect_exit(r, 2, "cache snapshot")
+    r = ctx.run("hf-bundle", "-m", ctx.path("m.json"), "-o", ctx.path("b.tar"), snap)
+    expect_exit(r, 5, ".cache/huggingface/")
+    assert not os.path.exists(ctx.path("b.tar"))
+    repo = os.path.join(cache, "models--acme--metadata-paths")
+    assert open(os.path.join(repo, "refs", "main")).read() == commit
+    assert sorted(os.listdir(cache)) == [".locks", "models--acme--metadata-paths"]
+    # from the Hub: refused, as for a local folder (unpacked, the archive is one)
+    r = ctx.run("hf-bundle", "-o", ctx.path("c.tar"), "--repo", META)
+    expect_exit(r, 5, ".cache/huggingface/")
+    assert not os.path.exists(ctx.path("c.tar"))
+    # a folder holding both places' manifests: which one is the tool's cannot be told
+    out = ctx.path("both")
+    r = ctx.run("hf-fetch", "-o", out, "-x", ".cache/*", META)
+    expect_exit(r, 0)
+    with open(os.path.join(out, "hf-manifest.json"), "w") as f:
+        f.write(open(os.path.join(out, ".cache/huggingface/hf-manifest.json")).read())
+    r = ctx.run("hf-bundle", "-o", ctx.path("d.tar"), out)
+    expect_exit(r, 2, "found both")
 
 
 # --- a server that lies about the length, or stalls ---------------------------------------

@@ -156,7 +156,7 @@ def members(archive):
 
 
 def no_leftovers(folder, keep=()):
-    left = [n for n in os.listdir(folder) if ".tmp-" in n or ".spool-" in n or n in keep]
+    left = [n for n in os.listdir(folder) if ".tmp-" in n or ".spool-" in n or ".hf-spool" in n or n in keep]
     assert not left, left
 
 

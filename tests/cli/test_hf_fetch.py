@@ -36,8 +36,11 @@ def check_folder(folder, files):
 
 
 def leftovers(root):
+    """Temporary files, and lock files still held. Lock files themselves stay (empty), as
+    huggingface_hub leaves them: removing one another process has open would let two in."""
     return [os.path.join(d, n) for d, _, names in os.walk(root) for n in names
-            if n.endswith(".incomplete") or n.endswith(".lock") or ".tmp-" in n]
+            if n.endswith(".incomplete") or ".tmp-" in n or
+            (n.endswith(".lock") and os.path.getsize(os.path.join(d, n)) != 0)]
 
 
 def file_requests(ctx, path_part=""):
@@ -279,6 +282,45 @@ def test_short_body(ctx):
     r = ctx.run("hf-fetch", "-o", ctx.path("b"), TINY, "model.safetensors", timeout=120)
     expect_exit(r, 6, "model.safetensors")
     assert not os.path.exists(ctx.path("b", "model.safetensors"))
+
+
+LONG = "acme/long-names"  # names of 250 bytes: a file, a file in a folder, a folder
+
+
+def short_hash(name):
+    import base64
+    return base64.urlsafe_b64encode(hashlib.sha1(name.encode()).digest()).decode()
+
+
+def test_long_names(ctx):
+    # a 250-byte name fits NAME_MAX; its .incomplete, .lock and .metadata names must too:
+    # huggingface_hub's names where they fit, else the short hash of the name before the suffix
+    files = ctx.hub.files_at(LONG)
+    out = ctx.path("out")
+    r = ctx.run("hf-fetch", "-o", out, LONG)
+    expect_exit(r, 0)
+    check_folder(out, files)
+    dl = os.path.join(out, ".cache", "huggingface", "download")
+    long_file = "n" * 246 + ".bin"
+    assert os.path.exists(os.path.join(dl, short_hash(long_file) + ".metadata"))
+    assert os.path.exists(os.path.join(dl, "sub", short_hash("r" * 246 + ".txt") + ".metadata"))
+    assert os.path.exists(os.path.join(dl, "d" * 250, "x.txt.metadata"))  # fits: as hf download
+    assert os.path.exists(os.path.join(dl, "d" * 250, "x.txt.lock"))
+    assert not leftovers(out)
+    ctx.hub.clear_log()
+    r = ctx.run("hf-fetch", "-o", out, LONG)        # present, verified, metadata rewritten
+    expect_exit(r, 0)
+    assert file_requests(ctx) == []
+    r = ctx.run("hf-fetch", "--offline", "-o", out, LONG)
+    expect_exit(r, 0, "4 files present and verified")
+    for nosym in (None, "1"):
+        cache = ctx.path("cache" + (nosym or ""))
+        for extra in ([], ["--force"]):                # the second replaces the entries
+            r = ctx.run("hf-fetch", "--cache-dir", cache, *extra, LONG,
+                        env=ctx.env(HF_HUB_DISABLE_SYMLINKS=nosym))
+            expect_exit(r, 0)
+        snap = r.out.strip().splitlines()[-1]
+        check_folder(snap, files)
 
 
 def test_unsafe_paths_write_nothing(ctx):

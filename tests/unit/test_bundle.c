@@ -186,10 +186,20 @@ START_TEST(source_good) {
         ck_assert_ptr_nonnull(s.real[i]);
     ck_assert_int_eq(s.bytes, 46 + 9 + 7 + 10);
     hf_source_free(&s);
-    char *found = hf_source_find_manifest(at("src"));
+    const char *why = NULL;
+    char *found = hf_source_find_manifest(at("src"), &why);
     ck_assert_str_eq(found, at("src/hf-manifest.json"));
     free(found);
-    ck_assert_ptr_null(hf_source_find_manifest(at("src/z")));
+    ck_assert_ptr_null(hf_source_find_manifest(at("src/z"), &why));
+    /* a second manifest (a repository file at the other place): which is ours is unknown */
+    put("src/.cache/huggingface/hf-manifest.json", "{}\n");
+    ck_assert_ptr_null(hf_source_find_manifest(at("src"), &why));
+    ck_assert_str_eq(why, "found both");
+    /* a cache snapshot: every file is the repository's */
+    put("c/models--a--b/snapshots/0123456789abcdef0123456789abcdef01234567/hf-manifest.json",
+        "{}\n");
+    ck_assert_ptr_null(hf_source_find_manifest(
+        at("c/models--a--b/snapshots/0123456789abcdef0123456789abcdef01234567"), &why));
 }
 END_TEST
 

@@ -1,4 +1,5 @@
 /* Store layouts: paths, verification of what is present, moving into place, refs. */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,18 +32,20 @@ static void put(const char *path, const char *text) {
 START_TEST(cache_paths_and_commit) {
     hf_repo repo = {HF_MODEL, "org/name"};
     hf_store s;
-    ck_assert_int_eq(hf_store_open(&s, HF_STORE_CACHE, root, &repo, C40, NULL), HF_OK);
+    ck_assert_int_eq(hf_store_open(&s, HF_STORE_CACHE, root, &repo, C40, true, NULL), HF_OK);
     hf_entry e = {.path = "a/b/c.txt", .size = 13};
     memcpy(e.git_oid, OID, 41);
     char *inc = hf_store_incomplete_path(&s, &e);
     char want[512];
     snprintf(want, sizeof want, "%s/models--org--name/blobs/" OID ".incomplete", root);
     ck_assert_str_eq(inc, want);
-    char *lock = hf_store_lock_path(&s, &e);
-    snprintf(want, sizeof want, "%s/.locks/models--org--name/" OID ".lock", root);
-    ck_assert_str_eq(lock, want);
+    char *lock = hf_store_lock_rel(&s, &e);
+    ck_assert_str_eq(lock, ".locks/models--org--name/" OID ".lock");
     put(inc, "Hello, World!");
-    ck_assert_int_eq(hf_store_commit(&s, &e, inc, NULL), HF_OK);
+    int fd = open(inc, O_RDONLY);
+    bool changed = true;
+    ck_assert_int_eq(hf_store_commit(&s, &e, fd, &changed, NULL), HF_OK);
+    ck_assert(!changed);
     char *final = hf_store_final_path(&s, &e);
     char target[256] = "";
     ck_assert(readlink(final, target, sizeof target - 1) > 0);
@@ -69,7 +72,7 @@ START_TEST(changed_files_are_not_present) {
     hf_store s;
     char dir[600];
     snprintf(dir, sizeof dir, "%s/local", root);
-    ck_assert_int_eq(hf_store_open(&s, HF_STORE_DIR, dir, &repo, C40, NULL), HF_OK);
+    ck_assert_int_eq(hf_store_open(&s, HF_STORE_DIR, dir, &repo, C40, true, NULL), HF_OK);
     hf_entry e = {.path = "x.txt", .size = 13};
     memcpy(e.git_oid, OID, 41);
     char *final = hf_store_final_path(&s, &e);
@@ -115,6 +118,73 @@ START_TEST(default_cache) {
 }
 END_TEST
 
+/* Python's repr(float), the form of huggingface_hub's metadata time stamps (vectors made by
+ * Python 3: repr(ns / 1e9) and a few edges). */
+START_TEST(float_text_as_python) {
+    static const struct {
+        double x;
+        const char *text;
+    } v[] = {
+        {1732999999.1234567, "1732999999.1234567"},
+        {1732999999.0, "1732999999.0"},
+        {1700000000.0, "1700000000.0"},
+        {1e+16, "1e+16"},
+        {1.5e+16, "1.5e+16"},
+        {0.0001, "0.0001"},
+        {1.234e-05, "1.234e-05"},
+        {123.456, "123.456"},
+        {0.5, "0.5"},
+        {1764543123.9, "1764543123.9"},
+        {1764543123.05, "1764543123.05"},
+        {1756900062.3927493, "1756900062.3927493"},
+        {1706958807.5929692, "1706958807.5929692"},
+        {1713565570.6066656, "1713565570.6066656"},
+        {1783988602.4399774, "1783988602.4399774"},
+        {1730941268.702351, "1730941268.702351"},
+        {1712386299.29565, "1712386299.29565"},
+        {1760264960.0303695, "1760264960.0303695"},
+        {1734683192.6550887, "1734683192.6550887"},
+        {1779414276.4051313, "1779414276.4051313"},
+        {1708518721.562561, "1708518721.562561"},
+        {1781490466.7577112, "1781490466.7577112"},
+        {1790882771.662549, "1790882771.662549"},
+    };
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        char out[40];
+        hf_store_float_text(v[i].x, out);
+        ck_assert_str_eq(out, v[i].text);
+    }
+}
+END_TEST
+
+/* Local folders: hf download's names where they fit, the name's short hash where not. */
+START_TEST(local_names_fit_name_max) {
+    hf_repo repo = {HF_MODEL, "org/name"};
+    hf_store s;
+    char dir[600];
+    snprintf(dir, sizeof dir, "%s/names", root);
+    ck_assert_int_eq(hf_store_open(&s, HF_STORE_DIR, dir, &repo, C40, true, NULL), HF_OK);
+    hf_entry e = {.path = "a/config.json", .size = 13};
+    memcpy(e.git_oid, OID, 41);
+    char *rel = hf_store_incomplete_rel(&s, &e);
+    /* base64.urlsafe_b64encode(sha1(b"config.json.metadata").digest()) */
+    ck_assert_str_eq(rel, ".cache/huggingface/download/a/8_PA_wEVGiVa2goH2H4KQOQpvVY=." OID
+                          ".incomplete");
+    free(rel);
+    rel = hf_store_lock_rel(&s, &e);
+    ck_assert_str_eq(rel, ".cache/huggingface/download/a/config.json.lock");
+    free(rel);
+    char name[251];
+    memset(name, 'n', 250);
+    name[250] = '\0';
+    rel = hf_store_metadata_rel(&s, name);
+    /* base64.urlsafe_b64encode(sha1(b"n" * 250).digest()) */
+    ck_assert_str_eq(rel, ".cache/huggingface/download/udz1YGHQ1BzDY4ZwByanxr-ghfk=.metadata");
+    free(rel);
+    hf_store_close(&s);
+}
+END_TEST
+
 Suite *make_suite(void) {
     Suite *s = suite_create("store");
     TCase *tc = tcase_create("store");
@@ -122,6 +192,8 @@ Suite *make_suite(void) {
     tcase_add_test(tc, cache_paths_and_commit);
     tcase_add_test(tc, changed_files_are_not_present);
     tcase_add_test(tc, default_cache);
+    tcase_add_test(tc, float_text_as_python);
+    tcase_add_test(tc, local_names_fit_name_max);
     suite_add_tcase(s, tc);
     return s;
 }
