@@ -1,0 +1,21 @@
+/* The secrets this process holds (the access token): found in server data, masked in every
+ * message before it is cut to length, so no part of one ever shows. */
+#ifndef HF_SECRET_H
+#define HF_SECRET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Remembers s (copied) as a secret; NULL, empty and already known values are ignored. */
+void hf_secret_add(const char *s);
+/* Forgets every secret (their copies are wiped). */
+void hf_secret_clear(void);
+
+/* True when the len bytes at text hold one of the secrets. */
+bool hf_secret_in(const char *text, size_t len);
+
+/* Copies in to out (cap > 4 bytes): every secret replaced by "***" first, then control bytes
+ * by spaces, then cut to cap - 1 bytes, ending in "..." when it was cut. */
+void hf_secret_mask(const char *in, char *out, size_t cap);
+
+#endif
