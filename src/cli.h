@@ -26,14 +26,12 @@ typedef struct {
 } hf_cli;
 
 /* getopt_long entries of the common options (end the caller's array with them). */
-#define HF_CLI_LONGOPTS                                                                            \
-    {"repo-type", required_argument, 0, 't'}, {"revision", required_argument, 0, 'r'},             \
-        {"include", required_argument, 0, 'i'}, {"exclude", required_argument, 0, 'x'},            \
-        {"endpoint", required_argument, 0, 1001}, {"token-file", required_argument, 0, 1002},      \
-        {"quiet", no_argument, 0, 'q'}, {"verbose", no_argument, 0, 'v'},                          \
-        {"help", no_argument, 0, 'h'}, {                                                           \
-        "version", no_argument, 0, 'V'                                                             \
-    }
+#define HF_CLI_LONGOPTS                                                                           \
+    {"repo-type", required_argument, 0, 't'}, {"revision", required_argument, 0, 'r'},            \
+        {"include", required_argument, 0, 'i'}, {"exclude", required_argument, 0, 'x'},           \
+        {"endpoint", required_argument, 0, 1001}, {"token-file", required_argument, 0, 1002},     \
+        {"quiet", no_argument, 0, 'q'}, {"verbose", no_argument, 0, 'v'},                         \
+        {"help", no_argument, 0, 'h'}, {"version", no_argument, 0, 'V'}
 #define HF_CLI_SHORTOPTS "t:r:i:x:qvhV"
 
 void hf_cli_init(hf_cli *cli, const char *prog);

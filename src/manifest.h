@@ -29,8 +29,8 @@ hf_code hf_manifest_parse(const char *json, size_t len, hf_manifest *m, hf_error
 hf_code hf_manifest_read(const char *path, hf_manifest *m, hf_error *err);
 
 /* The JSON object, keys in a fixed order: repo_id, repo_type, revision, commit, commit_date,
- * endpoint, files [{path, size, lfs, sha256, git_oid, url}], tool {name, version}, fetched_at. The
- * url is the resolve URL at the commit (never carrying a token). */
+ * endpoint, files [{path, size, lfs, sha256, git_oid, url}], tool {name, version}, fetched_at. The url
+ * is the resolve URL at the commit (never carrying a token). */
 json_t *hf_manifest_json(const hf_manifest *m);
 
 /* Writes the manifest to path atomically ("-" for stdout). */

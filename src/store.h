@@ -15,9 +15,9 @@ typedef enum { HF_STORE_DIR, HF_STORE_CACHE } hf_store_kind;
 
 typedef struct {
     hf_store_kind kind;
-    char *root;    /* DIR, or the repo's cache folder <cache>/models--org--name */
-    char *lockdir; /* DIR/.cache/huggingface/download, or <cache>/.locks/models--org--name */
-    char *files;   /* where the files appear: DIR, or <repo folder>/snapshots/<commit> */
+    char *root;     /* DIR, or the repo's cache folder <cache>/models--org--name */
+    char *lockdir;  /* DIR/.cache/huggingface/download, or <cache>/.locks/models--org--name */
+    char *files;    /* where the files appear: DIR, or <repo folder>/snapshots/<commit> */
     char commit[41];
     bool symlinks; /* cache: link snapshots to blobs (else copy) */
 } hf_store;
