@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "link.h"
+#include "secret.h"
 #include "url.h"
 
 #define HF_MAX_API_BODY (64u << 20)
@@ -23,8 +24,8 @@ static char *string_field(json_t *o, const char *key) {
     return json_is_string(v) ? strdup(json_string_value(v)) : NULL;
 }
 
-hf_code hf_api_repo_info(hf_client *c, const hf_repo *repo, const char *revision,
-                         hf_repo_info *out, hf_error *err) {
+hf_code hf_api_repo_info(hf_client *c, const hf_repo *repo, const char *revision, hf_repo_info *out,
+                         hf_error *err) {
     memset(out, 0, sizeof *out);
     char *url = hf_url_repo_info(hf_client_endpoint(c), repo, revision);
     hf_response resp = {.content_length = -1};
@@ -39,6 +40,10 @@ hf_code hf_api_repo_info(hf_client *c, const hf_repo *repo, const char *revision
         if (!json_is_object(root))
             rc = hf_fail(err, HF_EINTEGRITY, "malformed repository info from the server: %s",
                          root ? "not an object" : jerr.text);
+        else if (hf_secret_in_json(root))
+            rc = hf_fail(err, HF_EINTEGRITY,
+                         "the server's repository info for %s holds the access token: refused",
+                         repo->id);
         else if (!json_is_string(sha) || !hf_is_commit(json_string_value(sha)))
             rc = hf_fail(err, HF_EINTEGRITY,
                          "the server's repository info for %s has no valid commit sha", repo->id);
@@ -141,6 +146,10 @@ hf_code hf_api_tree(hf_client *c, const hf_repo *repo, const char *commit, const
                 if (!next || !hf_url_is_http(next))
                     rc = hf_fail(err, HF_EINTEGRITY,
                                  "the server's tree pagination link is not an HTTP URL");
+                else if (hf_secret_in(next, strlen(next)))
+                    rc = hf_fail(err, HF_EINTEGRITY,
+                                 "the server's tree pagination link holds the access token: "
+                                 "refused");
             }
         }
         hf_response_clear(&resp);

@@ -457,6 +457,9 @@ hf_code hf_fetch_run(const hf_fetch_opts *o, hf_entries *files, hf_error *err) {
             report(&g, false);
             last_report = now;
         }
+        for (size_t i = 0; i < g.n; i++) /* a retry just scheduled (at once, maybe) */
+            if (g.jobs[i].state == J_WAITING && g.jobs[i].not_before < wake)
+                wake = g.jobs[i].not_before;
         long timeout = (long)(wake - now);
         if (timeout > 200)
             timeout = 200;

@@ -1,6 +1,7 @@
 /* The process's secrets and the one way messages are masked: mask first, then shorten. */
 #include "secret.h"
 
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,6 +48,28 @@ bool hf_secret_in(const char *text, size_t len) {
     for (size_t i = 0; i < len; i++)
         if (secret_at(text + i, len - i))
             return true;
+    return false;
+}
+
+bool hf_secret_in_json(const json_t *v) {
+    if (!secrets[0] || !v)
+        return false;
+    json_t *item;
+    if (json_is_string(v))
+        return hf_secret_in(json_string_value(v), json_string_length(v));
+    if (json_is_array(v)) {
+        size_t i;
+        json_array_foreach((json_t *)v, i, item) {
+            if (hf_secret_in_json(item))
+                return true;
+        }
+    } else if (json_is_object(v)) {
+        const char *key;
+        json_object_foreach((json_t *)v, key, item) {
+            if (hf_secret_in(key, strlen(key)) || hf_secret_in_json(item))
+                return true;
+        }
+    }
     return false;
 }
 

@@ -14,6 +14,11 @@ void hf_secret_clear(void);
 /* True when the len bytes at text hold one of the secrets. */
 bool hf_secret_in(const char *text, size_t len);
 
+/* True when a string of the JSON value v (an object's keys too, at any depth) holds one of
+ * the secrets: server data that echoes the token is refused before it reaches any output. */
+struct json_t;
+bool hf_secret_in_json(const struct json_t *v);
+
 /* Copies in to out (cap > 4 bytes): every secret replaced by "***" first, then control bytes
  * by spaces, then cut to cap - 1 bytes, ending in "..." when it was cut. */
 void hf_secret_mask(const char *in, char *out, size_t cap);

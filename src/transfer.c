@@ -30,12 +30,19 @@ bool hf_xfer_storage_refused(long status, const char *body, size_t len) {
 
 bool hf_xfer_budget(int *tries, int *resumes, long long *mark, long long have,
                     const char *retry_after, const char *ratelimit, long *wait_ms, int *try) {
-    if (have > *mark) {
-        *tries = 0; /* it moved on: this is a new failure, not the same one again */
-        (*resumes)++;
-    }
+    bool moved = have > *mark;
     *mark = have;
-    if (*resumes > HF_XFER_MAX_RESUMES || *tries >= HF_MAX_RETRIES)
+    if (moved) {
+        /* it moved on: not the same failure again, so the tries start afresh and it resumes
+         * at once (unless the server asked for a wait); only the resumes are counted */
+        *tries = 0;
+        if (++*resumes > HF_XFER_MAX_RESUMES)
+            return false;
+        *wait_ms = retry_after || ratelimit ? hf_retry_delay_ms(0, retry_after, ratelimit) : 0;
+        *try = 1;
+        return true;
+    }
+    if (*tries >= HF_MAX_RETRIES)
         return false;
     *wait_ms = hf_retry_delay_ms((*tries)++, retry_after, ratelimit);
     *try = *tries + 1;

@@ -98,9 +98,11 @@ bool hf_xfer_is_redirect(long status);
  * an S3 XML error AccessDenied / "Request has expired". */
 bool hf_xfer_storage_refused(long status, const char *body, size_t len);
 /* A failed try, after which `have` bytes are held: false when the budget is spent (the
- * caller fails); else *wait_ms is how long to wait (the answer's Retry-After / RateLimit, may
- * be NULL) and *try is the try that comes next (1-based). Progress since the last failed try
- * starts a fresh count of tries, but counts as one of HF_XFER_MAX_RESUMES resumes. */
+ * caller fails); else *wait_ms is how long to wait (the backoff, or the answer's Retry-After /
+ * RateLimit, either may be NULL) and *try is the try that comes next (1-based) of
+ * HF_MAX_RETRIES + 1 without progress. A try that brought no new byte is a failed try with
+ * backoff; one that moved on since the last failure resumes at once with a fresh count of
+ * tries, but is one of at most HF_XFER_MAX_RESUMES resumes. */
 bool hf_xfer_budget(int *tries, int *resumes, long long *mark, long long have,
                     const char *retry_after, const char *ratelimit, long *wait_ms, int *try);
 

@@ -606,7 +606,8 @@ def refs_of(repo_id, repo_type="model", data_dir=None):
 
 FAULT_KINDS = {"status", "drop", "short", "corrupt", "stall", "unsafe_paths",
                "endless_cursor", "bad_json", "overlong", "redirect_loop", "redirect_scheme",
-               "redirect_host", "drip", "expire_url", "info_override"}
+               "redirect_host", "drip", "expire_url", "info_override",
+               "empty_range"}
 FAULT_WHERE = {"api", "tree", "resolve", "cdn", "any"}
 BODY_KINDS = ("drop", "short", "corrupt", "stall")
 REDIRECT_KINDS = ("redirect_loop", "redirect_scheme", "redirect_host")
@@ -1020,7 +1021,7 @@ class FixtureHub:
         self._log_lock = threading.Lock()
         self._log_fp = open(log_file, "a", encoding="utf-8") if log_file else None
         self._secret = os.urandom(32)
-        self._url_uses = {}     # signature -> CDN requests it may still serve (expire_url)
+        self._url_uses = {}     # x-fixture-url serial -> CDN requests it may still serve (expire_url)
         self._conns = set()
         self._conns_lock = threading.Lock()
         self._servers = []
@@ -1188,8 +1189,11 @@ class FixtureHub:
              ("X-Amz-SignedHeaders", "host"),
              ("response-content-disposition", disp), ("x-id", "GetObject")]
         if expiring and expiring[0].get("uses") is not None:
+            # the URL is told apart from any other of the same second by a serial number
             with self._faults_lock:
-                self._url_uses[self._sign(sha256, date, expires)] = int(expiring[0]["uses"])
+                serial = "%d" % (len(self._url_uses) + 1)
+                self._url_uses[serial] = int(expiring[0]["uses"])
+            q.append(("x-fixture-url", serial))
         return "%s/lfs/%s?%s" % (self.cdn, sha256, urllib.parse.urlencode(q, quote_via=urllib.parse.quote))
 
     def _sign(self, sha256, date, expires):
@@ -1689,6 +1693,10 @@ class FixtureHub:
                                 b"Requested Range Not Satisfiable"))
         if r is not None:
             start, end = r
+            if self._take_faults(route, ("empty_range",)):
+                # headers of a partial answer, and no body at all
+                return h._send(Resp(206, base + [("Content-Range", "bytes %d-%d/%d" % (start, end, size)),
+                                                 ("Content-Length", "0")], b""))
             body = memoryview(blob.data())[start:end + 1]
             return h._send(Resp(206, base + [("Content-Range", "bytes %d-%d/%d" % (start, end, size))],
                                 body, content=start), route)
@@ -1729,9 +1737,10 @@ class FixtureHub:
             if t0.timestamp() + int(expires) <= time.time():
                 return h._send(self._cdn_error(403, "AccessDenied", "Request has expired"))
             with self._faults_lock:
-                left = self._url_uses.get(sig)
+                serial = _q1(qs, "x-fixture-url")
+                left = self._url_uses.get(serial) if serial else None
                 if left is not None:
-                    self._url_uses[sig] = left - 1
+                    self._url_uses[serial] = left - 1
             if left is not None and left <= 0:
                 return h._send(self._cdn_error(403, "AccessDenied", "Request has expired"))
         except ValueError:
