@@ -169,6 +169,7 @@ hf_code hf_xfer_setup(hf_xfer *x, CURL *easy, hf_error *err) {
     x->skip = 0;
     x->stop = HF_OK;
     x->errbuf[0] = '\0';
+    x->range[0] = '\0';
     hf_code rc = hf_client_setup(x->o.client, easy, x->current, x->o.kind, &x->resp, err);
     if (rc != HF_OK)
         return rc;
@@ -309,8 +310,7 @@ hf_xfer_step hf_xfer_after(hf_xfer *x, CURL *easy, CURLcode cc, hf_error *err) {
     long st = 0;
     curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &st);
     hf_log(logger(x), HF_LOG_DEBUG, "GET %s%s%s -> %ld", x->current,
-           x->o.size >= 0 && x->have > 0 ? " from byte " : "",
-           x->o.size >= 0 && x->have > 0 ? x->range : "", st);
+           x->range[0] ? " from byte " : "", x->range, st);
     if (hf_xfer_is_redirect(st))
         return follow(x, easy, err);
     if (st >= 200 && st < 300) {
