@@ -89,8 +89,17 @@ hf_xfer_step hf_xfer_after(hf_xfer *x, CURL *easy, CURLcode cc, hf_error *err);
 /* Runs the transfer to its end on easy (setup, perform, after, sleep): HF_OK once done. */
 hf_code hf_xfer_run(hf_xfer *x, CURL *easy, hf_error *err);
 
-/* The decisions, apart, for requests that are not GETs (an upload's PUT of a part to a
- * pre-signed URL): */
+/* The decisions, apart, for requests that are not GETs. An upload's PUT of a file or a part
+ * to a pre-signed storage URL plugs in so: hf_client_setup(kind HF_REQ_FILE) for the hop (no
+ * token: another origin), CURLOPT_UPLOAD with a read callback over the part's bytes on disk
+ * (pread from its offset; every try sends it whole again, there is no Range for a PUT), the
+ * answer's headers through hf_response_header_cb (its ETag); then, per answer:
+ * hf_xfer_is_redirect (307/308 only: send the body again), hf_xfer_storage_refused (the URL
+ * expired: ask the Hub's LFS batch endpoint for new ones, not a retry of the same URL),
+ * hf_retry_status / hf_curl_retryable with hf_xfer_budget (backoff, Retry-After) and
+ * hf_hub_error for the final message. hf_xfer itself can take that over once it is given a
+ * body source (an opts field next to `sink`) and a refusal it reports instead of following
+ * `url` again. */
 /* A 3xx that is followed. */
 bool hf_xfer_is_redirect(long status);
 /* Whether an error answer of the storage host (a URL of another origin than the endpoint,

@@ -117,10 +117,11 @@ def test_downloads_have_no_total_deadline(ctx):
 
 
 def test_retry_message_does_not_say_it_gave_up(ctx):
-    ctx.hub.add_fault({"repo": TINY, "path": "config.json", "where": "resolve",
-                       "kind": "status", "status": 503, "times": 2})
-    ctx.hub.add_fault({"repo": TINY, "where": "api", "kind": "status", "status": 500,
-                       "times": 1})
+    faults = [{"repo": TINY, "path": "config.json", "where": "resolve", "kind": "status",
+               "status": 503, "times": 2, "retry_after": 0},
+              {"repo": TINY, "where": "api", "kind": "status", "status": 500, "times": 1,
+               "retry_after": 0}]
+    ctx.hub.set_faults(faults)
     for tool, args in (("hf-fetch", ("-o", ctx.path("o"), TINY, "config.json")),
                        ("hf-bundle", ("-o", ctx.path("b.tar"), "--repo", TINY,
                                       "-i", "config.json"))):
@@ -128,10 +129,7 @@ def test_retry_message_does_not_say_it_gave_up(ctx):
         expect_exit(r, 0)
         assert "retrying in" in r.err, r.err
         assert "kept failing" not in r.err and "after retries" not in r.err, r.err
-        ctx.hub.add_fault({"repo": TINY, "path": "config.json", "where": "resolve",
-                           "kind": "status", "status": 503, "times": 2})
-        ctx.hub.add_fault({"repo": TINY, "where": "api", "kind": "status", "status": 500,
-                           "times": 1})
+        ctx.hub.set_faults([dict(f) for f in faults])
 
 
 def test_expired_storage_url_in_parallel_fetch(ctx):
