@@ -32,22 +32,26 @@ void hf_secret_clear(void) {
         }
 }
 
-/* The secret that starts at p (n bytes left), or NULL. */
+/* The longest secret that starts at p (n bytes left), or NULL. */
 static const char *secret_at(const char *p, size_t n) {
+    const char *best = NULL;
     for (int i = 0; i < MAX_SECRETS && secrets[i]; i++) {
         size_t k = strlen(secrets[i]);
-        if (k <= n && memcmp(p, secrets[i], k) == 0)
-            return secrets[i];
+        if (k <= n && memcmp(p, secrets[i], k) == 0 && (!best || k > strlen(best)))
+            best = secrets[i];
     }
-    return NULL;
+    return best;
 }
 
 bool hf_secret_in(const char *text, size_t len) {
     if (!text || !secrets[0])
         return false;
-    for (size_t i = 0; i < len; i++)
-        if (secret_at(text + i, len - i))
+    for (size_t i = 0; i < len; i++) {
+        const char *s = secret_at(text + i, len - i);
+        /* a token too short to be one would make ordinary data look like an echo of it */
+        if (s && strlen(s) >= HF_SECRET_MIN_IN_DATA)
             return true;
+    }
     return false;
 }
 

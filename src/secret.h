@@ -11,7 +11,11 @@ void hf_secret_add(const char *s);
 /* Forgets every secret (their copies are wiped). */
 void hf_secret_clear(void);
 
-/* True when the len bytes at text hold one of the secrets. */
+/* Secrets shorter than this are masked in messages but not looked for in data. */
+#define HF_SECRET_MIN_IN_DATA 8
+
+/* True when the len bytes at text hold one of the secrets (of HF_SECRET_MIN_IN_DATA bytes or
+ * more). */
 bool hf_secret_in(const char *text, size_t len);
 
 /* True when a string of the JSON value v (an object's keys too, at any depth) holds one of
