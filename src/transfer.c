@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "resume.h"
 #include "retry.h"
@@ -153,6 +154,27 @@ static size_t on_body(char *data, size_t size, size_t n, void *userp) {
     return len;
 }
 
+static long long now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A download has no total deadline, but the body of an error answer (or of a redirect) is
+ * an API answer like any other: it gets HF_HUB_API_TIMEOUT, so one that drips cannot hang. */
+static int on_progress(void *userp, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow) {
+    (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+    hf_xfer *x = userp;
+    long st = x->resp.status;
+    if (st == 0 || (st >= 200 && st < 300))
+        return 0;
+    if (now_ms() - x->sent_ms <= hf_client_api_timeout_ms(x->o.client))
+        return 0;
+    x->deadline_hit = true;
+    return 1;
+}
+
 hf_code hf_xfer_setup(hf_xfer *x, CURL *easy, hf_error *err) {
     if (x->o.size < 0 && x->have > 0) {
         /* an answer of unknown size is fetched whole by every try */
@@ -170,6 +192,8 @@ hf_code hf_xfer_setup(hf_xfer *x, CURL *easy, hf_error *err) {
     x->stop = HF_OK;
     x->errbuf[0] = '\0';
     x->range[0] = '\0';
+    x->deadline_hit = false;
+    x->sent_ms = now_ms();
     hf_code rc = hf_client_setup(x->o.client, easy, x->current, x->o.kind, &x->resp, err);
     if (rc != HF_OK)
         return rc;
@@ -181,6 +205,11 @@ hf_code hf_xfer_setup(hf_xfer *x, CURL *easy, hf_error *err) {
     curl_easy_setopt(easy, CURLOPT_WRITEDATA, x);
     curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, x->errbuf);
     curl_easy_setopt(easy, CURLOPT_BUFFERSIZE, 512L * 1024); /* fewer, larger writes */
+    if (x->o.kind == HF_REQ_FILE) {
+        curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, on_progress);
+        curl_easy_setopt(easy, CURLOPT_XFERINFODATA, x);
+        curl_easy_setopt(easy, CURLOPT_NOPROGRESS, 0L);
+    }
     return HF_OK;
 }
 
@@ -294,14 +323,15 @@ hf_xfer_step hf_xfer_after(hf_xfer *x, CURL *easy, CURLcode cc, hf_error *err) {
         double secs = 0;
         curl_easy_getinfo(easy, CURLINFO_TOTAL_TIME, &secs);
         long deadline = hf_client_api_timeout_ms(x->o.client);
-        if (cc == CURLE_OPERATION_TIMEDOUT && x->o.kind == HF_REQ_API &&
-            secs * 1000 >= deadline - 50)
+        if ((cc == CURLE_OPERATION_TIMEDOUT && x->o.kind == HF_REQ_API &&
+             secs * 1000 >= deadline - 50) ||
+            (cc == CURLE_ABORTED_BY_CALLBACK && x->deadline_hit))
             hf_fail(&final, HF_ENETWORK,
                     "no complete answer from %s within %.1f s (HF_HUB_API_TIMEOUT)", x->current,
                     deadline / 1000.0);
         else
             hf_curl_error(cc, x->current, x->errbuf, &final);
-        if (!hf_curl_retryable(cc)) {
+        if (!hf_curl_retryable(cc) && !x->deadline_hit) {
             *err = final;
             return HF_XFER_FAILED;
         }

@@ -71,7 +71,9 @@ typedef struct {
     hf_buf errbody; /* an error answer's body, for its message */
     char errbuf[CURL_ERROR_SIZE];
     char range[48];
-    hf_code stop; /* a failure found inside the write callback */
+    long long sent_ms; /* when this request was sent */
+    bool deadline_hit; /* an error answer's body took longer than the API deadline */
+    hf_code stop;      /* a failure found inside the write callback */
     hf_error stop_err;
 } hf_xfer;
 

@@ -104,6 +104,23 @@ def test_dripping_answer_once_is_retried(ctx):
     assert "model.safetensors" in r.out
 
 
+def test_dripping_error_answer_of_a_download_is_retried(ctx):
+    """The body of an error answer to a file request is an API answer: a 500 whose message
+    drips (2 bytes a second, for minutes) is cut at HF_HUB_API_TIMEOUT and retried."""
+    ctx.hub.add_fault({"repo": TINY, "path": "config.json", "where": "resolve", "kind": "status",
+                       "status": 500, "retry_after": 0, "drip": True, "times": 1,
+                       "message": "slow " * 100})
+    for tool, args in (("hf-fetch", ("-o", ctx.path("o"), TINY, "config.json")),
+                       ("hf-bundle", ("-o", ctx.path("b.tar"), "--repo", TINY,
+                                      "-i", "config.json"))):
+        r = ctx.run(tool, *args, env=ctx.env(HF_HUB_API_TIMEOUT="1"), timeout=60)
+        expect_exit(r, 0)
+        assert "within 1.0 s (HF_HUB_API_TIMEOUT); retrying" in r.err, r.err
+        ctx.hub.add_fault({"repo": TINY, "path": "config.json", "where": "resolve",
+                           "kind": "status", "status": 500, "retry_after": 0, "drip": True,
+                           "times": 1, "message": "slow " * 100})
+
+
 def test_downloads_have_no_total_deadline(ctx):
     """A download slower than the API's deadline (a 3 s pause mid-body) is not cut."""
     ctx.hub.add_fault({"repo": TINY, "path": "model.safetensors", "where": "cdn",

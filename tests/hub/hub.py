@@ -1345,7 +1345,7 @@ class FixtureHub:
         """Repo-level checks. Returns (repo, None) or (None, Resp-already-sent)."""
         f = self._take_faults(route, ("status",))
         if f:
-            h._send(self._status_fault(f[0]))
+            h._send(self._status_fault(f[0]), drip=[f[0]] if f[0].get("drip") else ())
             return None
         if self._redirect_fault(h, route):
             return None
@@ -1727,7 +1727,7 @@ class FixtureHub:
         route = Route("cdn", pairs=pairs)
         f = self._take_faults(route, ("status",))
         if f:
-            return h._send(self._status_fault(f[0]))
+            return h._send(self._status_fault(f[0]), drip=[f[0]] if f[0].get("drip") else ())
         if self._redirect_fault(h, route):
             return
         if not sig or not hmac.compare_digest(sig, self._sign(sha, date, expires)):

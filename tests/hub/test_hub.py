@@ -746,6 +746,13 @@ def fault_drip_echo_and_override(hub):
     r = req(ep + "/api/models/acme/tiny-model")
     eq((r.status, r.h("X-Request-Id"), r.h("X-Error-Message"), r.json()["error"]),
        (500, "rid-echo", None, "body words"), "status extras")
+    # an error answer whose body drips
+    hub.set_faults([{"repo": TINY, "where": "api", "kind": "status", "status": 503, "drip": True,
+                     "bytes": 10, "interval": 0.1, "message": "m" * 40, "times": 1}])
+    t = time.time()
+    r = req(ep + "/api/models/acme/tiny-model")
+    eq((r.status, r.json()["error"]), (503, "m" * 40), "dripping error whole")
+    ok(time.time() - t >= 0.4, "error body dripped")
     hub.clear_faults()
 
 
