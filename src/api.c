@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "link.h"
+#include "secret.h"
 #include "url.h"
 
 #define HF_MAX_API_BODY (64u << 20)
@@ -39,6 +40,10 @@ hf_code hf_api_repo_info(hf_client *c, const hf_repo *repo, const char *revision
         if (!json_is_object(root))
             rc = hf_fail(err, HF_EINTEGRITY, "malformed repository info from the server: %s",
                          root ? "not an object" : jerr.text);
+        else if (hf_secret_in_json(root))
+            rc = hf_fail(err, HF_EINTEGRITY,
+                         "the server's repository info for %s holds the access token: refused",
+                         repo->id);
         else if (!json_is_string(sha) || !hf_is_commit(json_string_value(sha)))
             rc = hf_fail(err, HF_EINTEGRITY,
                          "the server's repository info for %s has no valid commit sha", repo->id);
@@ -142,6 +147,10 @@ hf_code hf_api_pages(hf_client *c, const char *first_url, const hf_req_ctx *ctx,
                 if (!next || !hf_url_is_http(next))
                     rc = hf_fail(err, HF_EINTEGRITY,
                                  "the server's %s pagination link is not an HTTP URL", what);
+                else if (hf_secret_in(next, strlen(next)))
+                    rc = hf_fail(err, HF_EINTEGRITY,
+                                 "the server's %s pagination link holds the access token: refused",
+                                 what);
             }
         }
         hf_response_clear(&resp);

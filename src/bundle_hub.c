@@ -9,9 +9,9 @@
 
 #include "api.h"
 #include "beneath.h"
-#include "bundle_stream.h"
 #include "hash.h"
 #include "store.h"
+#include "transfer.h"
 #include "url.h"
 
 #define MAX_README (16ll << 20)
@@ -136,16 +136,45 @@ static hf_code archive_sink(void *ctx, const void *data, size_t len, hf_error *e
     return hf_archive_write(ctx, data, len, err);
 }
 
-/* Fetches one file into sink, checked: LFS content against the listing's sha256, regular
- * content against its git blob id; sha256 receives the content's sha256. */
+/* Where a file's bytes go: hashed, then to the archive or the spool. */
+typedef struct {
+    hf_hasher *h;
+    hf_code (*sink)(void *ctx, const void *data, size_t len, hf_error *err);
+    void *ctx;
+} hashed_sink;
+
+static hf_code hash_then_sink(void *ctx, const void *data, size_t len, hf_error *err) {
+    hashed_sink *hs = ctx;
+    if (!hf_hasher_update(hs->h, data, len))
+        return hf_fail(err, HF_EOTHER, "hashing failed");
+    return hs->sink(hs->ctx, data, len, err);
+}
+
+/* Fetches one file into sink through the transfer engine (which resumes from the byte
+ * reached: an archive cannot take bytes back), checked: LFS content against the listing's
+ * sha256, regular content against its git blob id; sha256 receives the content's sha256. */
 static hf_code fetch(hf_client *c, CURL *easy, const hf_repo *repo, const char *commit,
-                     const char *revision, const hf_entry *e, hf_stream_sink sink, void *ctx,
+                     const char *revision, const hf_entry *e,
+                     hf_code (*sink)(void *, const void *, size_t, hf_error *), void *ctx,
                      char sha256[65], hf_error *err) {
     char *url = hf_url_resolve(hf_client_endpoint(c), repo, commit, e->path);
     hf_hasher *h = e->lfs ? hf_hasher_new_sha256(e->size) : hf_hasher_new(e->size);
     hf_req_ctx rctx = {repo->id, revision, e->path, false};
-    hf_code rc = url && h ? hf_stream_get(c, easy, url, e->size, &rctx, h, sink, ctx, err)
-                          : hf_fail(err, HF_EOTHER, "out of memory");
+    hashed_sink hs = {h, sink, ctx};
+    hf_xfer_opts xo = {.client = c,
+                       .url = url,
+                       .kind = HF_REQ_FILE,
+                       .size = e->size,
+                       .ctx = &rctx,
+                       .commit = commit,
+                       .what = e->path,
+                       .sink = {hash_then_sink, NULL, &hs}};
+    hf_xfer x;
+    hf_code rc = url && h ? hf_xfer_init(&x, &xo, err) : hf_fail(err, HF_EOTHER, "out of memory");
+    if (rc == HF_OK) {
+        rc = hf_xfer_run(&x, easy, err);
+        hf_xfer_free(&x);
+    }
     char oid[41];
     if (rc == HF_OK && !hf_hasher_final(h, sha256, oid))
         rc = hf_fail(err, HF_EINTEGRITY, "%s: %lld bytes instead of %lld", e->path,

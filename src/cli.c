@@ -140,12 +140,12 @@ int hf_cli_fail(const hf_cli *cli, const hf_error *err) {
 void hf_cli_say(const hf_cli *cli, const char *fmt, ...) {
     if (cli->verbosity < 1)
         return;
+    char msg[2048];
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "%s: ", cli->prog);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    hf_vformat_masked(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    print_redacted(cli, "", msg);
 }
 
 int hf_cli_leave(hf_cli *cli, int opt, const char *usage) {

@@ -3,7 +3,28 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "secret.h"
+
+void hf_vformat_masked(char *out, size_t cap, const char *fmt, va_list ap) {
+    /* whole first, so a secret is masked before the message is cut to cap */
+    char *full = NULL;
+    va_list copy;
+    va_copy(copy, ap);
+    if (vasprintf(&full, fmt, copy) < 0)
+        full = NULL;
+    va_end(copy);
+    if (full) {
+        hf_secret_mask(full, out, cap);
+        free(full);
+        return;
+    }
+    char tmp[4096]; /* out of memory: a bounded copy, masked all the same */
+    vsnprintf(tmp, sizeof tmp, fmt, ap);
+    hf_secret_mask(tmp, out, cap);
+}
 
 hf_code hf_fail(hf_error *err, hf_code code, const char *fmt, ...) {
     if (!err)
@@ -11,12 +32,8 @@ hf_code hf_fail(hf_error *err, hf_code code, const char *fmt, ...) {
     err->code = code;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    hf_vformat_masked(err->msg, sizeof err->msg, fmt, ap);
     va_end(ap);
-    /* One line, no control bytes: messages may quote what a server said. */
-    for (char *p = err->msg; *p; p++)
-        if ((unsigned char)*p < 0x20 || *p == 0x7f)
-            *p = ' ';
     return code;
 }
 

@@ -2,6 +2,9 @@
 #ifndef HF_ERROR_H
 #define HF_ERROR_H
 
+#include <stdarg.h>
+#include <stddef.h>
+
 typedef enum {
     HF_OK = 0,
     HF_EOTHER = 1,     /* anything else */
@@ -24,6 +27,10 @@ hf_code hf_fail(hf_error *err, hf_code code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 void hf_error_clear(hf_error *err);
+
+/* Formats into out (cap bytes) as one line: the whole message first, then every secret masked
+ * (secret.h), then control bytes replaced and the result cut to length. */
+void hf_vformat_masked(char *out, size_t cap, const char *fmt, va_list ap);
 
 /* A short word for the code ("not found", "integrity", ...). */
 const char *hf_code_name(hf_code code);

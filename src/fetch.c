@@ -1,6 +1,6 @@
-/* The transfer engine: libcurl multi, up to `jobs` files at once, each a small state machine
- * (lock, resume from the .incomplete file, redirects by hand, stream to disk while hashing,
- * verify, move into place), with retries that resume from the byte reached. */
+/* Parallel downloads: libcurl multi, up to `jobs` files at once, each a small state machine
+ * (lock, resume from the .incomplete file, stream to disk while hashing, verify, move into
+ * place) over one transfer of the engine (transfer.h: redirects, retries, resumes). */
 #include "fetch.h"
 
 #include <errno.h>
@@ -16,21 +16,15 @@
 #include "hash.h"
 #include "hashworker.h"
 #include "lockfile.h"
-#include "resume.h"
 #include "retry.h"
+#include "transfer.h"
 #include "url.h"
 
-#define MAX_HOPS 10
 #define LOCK_POLL_MS 50
-#define ERROR_BODY_MAX 65536
-/* Resumes that made progress do not count as failed tries; this many end it all the same
- * (a server that sends a few bytes per connection forever). */
-#define MAX_RESUMES 100
 /* Files at least this large are hashed on the worker thread, overlapping the transfer. */
 #define THREAD_HASH_MIN (8LL << 20)
 
 typedef enum { J_PENDING, J_WAITING, J_ACTIVE, J_DONE } job_state;
-typedef enum { BODY_UNKNOWN, BODY_FILE, BODY_DISCARD, BODY_ERROR } body_kind;
 
 typedef struct {
     hf_entry *e;
@@ -40,22 +34,13 @@ typedef struct {
     hf_lock lock;
     char *incomplete;
     int fd;
-    hf_hasher *hasher;    /* NULL while the hash worker holds it through `track` */
-    hf_hashtrack *track;  /* large files: hashed on the worker thread */
-    long long have;       /* bytes on disk (hashed, or handed to the worker) */
-    long long progress; /* `have` at the last failure: a retry that moved on starts afresh */
-    int tries;
-    int resumes;
-    int redos; /* downloads started over because another writer touched the file */
+    hf_hasher *hasher;   /* NULL while the hash worker holds it through `track` */
+    hf_hashtrack *track; /* large files: hashed on the worker thread */
+    long long have;      /* bytes on disk (hashed, or handed to the worker) */
+    int redos;           /* downloads started over because another writer touched the file */
     CURL *easy;
-    hf_response resp;
-    char *url;
-    int hops;
-    body_kind body;
-    hf_buf errbody;
-    char errbuf[CURL_ERROR_SIZE];
-    hf_code local_rc; /* a failure found inside the write callback */
-    hf_error local_err;
+    hf_xfer x; /* the transfer, once the .incomplete file is open */
+    bool xfer_live;
 } job;
 
 typedef struct {
@@ -100,10 +85,9 @@ static void job_close(engine *g, job *j, bool discard) {
         hf_store_discard_incomplete(g->o->store, j->e);
     hf_hasher_free(j->hasher);
     j->hasher = NULL;
-    hf_response_clear(&j->resp);
-    hf_buf_free(&j->errbody);
-    free(j->url);
-    j->url = NULL;
+    if (j->xfer_live)
+        hf_xfer_free(&j->x);
+    j->xfer_live = false;
     free(j->incomplete);
     j->incomplete = NULL;
     hf_lock_release(&j->lock);
@@ -137,57 +121,16 @@ static bool restart(job *j) {
     return j->hasher != NULL;
 }
 
-static void decide_body(job *j) {
-    long st = 0;
-    curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &st);
-    if (st >= 300 && st < 400) {
-        j->body = BODY_DISCARD;
-    } else if (st == 200 || st == 206) {
-        j->body = BODY_FILE;
-        hf_resume_action a = hf_resume_decide(st, j->resp.content_range, j->have, j->e->size);
-        if (a == HF_RESUME_RESTART && !restart(j))
-            j->local_rc = hf_fail(&j->local_err, HF_EIO, "cannot restart %s: %s", j->incomplete,
-                                  strerror(errno));
-        else if (a == HF_RESUME_BAD)
-            j->local_rc = hf_fail(&j->local_err, HF_EINTEGRITY,
-                                  "the server answered the range request for '%s' with the "
-                                  "wrong range (%s; wanted bytes %lld- of %lld)",
-                                  j->e->path, j->resp.content_range ? j->resp.content_range : "none",
-                                  j->have, j->e->size);
-    } else {
-        j->body = BODY_ERROR;
-    }
-}
-
-static size_t on_body(char *data, size_t size, size_t n, void *userp) {
-    job *j = userp;
-    size_t len = size * n;
-    if (j->body == BODY_UNKNOWN)
-        decide_body(j);
-    if (j->local_rc != HF_OK)
-        return 0;
-    if (j->body == BODY_DISCARD)
-        return len;
-    if (j->body == BODY_ERROR) {
-        if (j->errbody.len < ERROR_BODY_MAX)
-            hf_buf_add(&j->errbody, data, len < ERROR_BODY_MAX ? len : ERROR_BODY_MAX);
-        return len;
-    }
-    if (j->have + (long long)len > j->e->size) {
-        j->local_rc = hf_fail(&j->local_err, HF_EINTEGRITY,
-                              "the server sent more than the %lld bytes listed for '%s'",
-                              j->e->size, j->e->path);
-        return 0;
-    }
+/* The engine's sink: the body's next bytes, to the .incomplete file and the hash. */
+static hf_code write_file(void *ctx, const void *data, size_t len, hf_error *err) {
+    job *j = ctx;
     for (size_t off = 0; off < len;) {
-        ssize_t w = write(j->fd, data + off, len - off);
+        ssize_t w = write(j->fd, (const char *)data + off, len - off);
         if (w < 0 && errno == EINTR)
             continue;
-        if (w <= 0) {
-            j->local_rc = hf_fail(&j->local_err, HF_EIO, "cannot write %s: %s", j->incomplete,
-                                  strerror(w < 0 ? errno : ENOSPC));
-            return 0;
-        }
+        if (w <= 0)
+            return hf_fail(err, HF_EIO, "cannot write %s: %s", j->incomplete,
+                           strerror(w < 0 ? errno : ENOSPC));
         off += (size_t)w;
     }
     long long before = j->have;
@@ -202,43 +145,29 @@ static size_t on_body(char *data, size_t size, size_t n, void *userp) {
                             SYNC_FILE_RANGE_WRITE);
     } else
         hf_hasher_update(j->hasher, data, len);
-    return len;
+    return HF_OK;
 }
 
-/* Sends the next request of the job (first hop, a redirect, or a resumed retry). */
-static hf_code issue(engine *g, job *j, const char *url) {
-    if (url != j->url) {
-        char *copy = strdup(url);
-        free(j->url);
-        j->url = copy;
-        if (!copy)
-            return fail(g, j, hf_fail(g->err, HF_EOTHER, "out of memory"), false);
-    }
+static hf_code restart_file(void *ctx, hf_error *err) {
+    job *j = ctx;
+    return restart(j)
+               ? HF_OK
+               : hf_fail(err, HF_EIO, "cannot restart %s: %s", j->incomplete, strerror(errno));
+}
+
+/* Sends the job's next request (first hop, a redirect, a retry, a fresh storage URL). */
+static hf_code send_next(engine *g, job *j) {
     if (j->easy) {
         curl_multi_remove_handle(g->multi, j->easy);
-        curl_easy_reset(j->easy);
     } else {
         if (!(j->easy = curl_easy_init()))
             return fail(g, j, hf_fail(g->err, HF_EOTHER, "out of memory"), false);
         g->active++;
     }
-    hf_response_clear(&j->resp);
-    hf_buf_free(&j->errbody);
-    j->body = BODY_UNKNOWN;
-    j->errbuf[0] = '\0';
-    hf_code rc = hf_client_setup(g->o->client, j->easy, j->url, HF_REQ_FILE, &j->resp, g->err);
+    hf_code rc = hf_xfer_setup(&j->x, j->easy, g->err);
     if (rc != HF_OK)
         return fail(g, j, rc, false);
-    char range[64];
-    if (j->have > 0) {
-        snprintf(range, sizeof range, "%lld-", j->have);
-        curl_easy_setopt(j->easy, CURLOPT_RANGE, range);
-    }
-    curl_easy_setopt(j->easy, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(j->easy, CURLOPT_WRITEDATA, j);
     curl_easy_setopt(j->easy, CURLOPT_PRIVATE, j);
-    curl_easy_setopt(j->easy, CURLOPT_ERRORBUFFER, j->errbuf);
-    curl_easy_setopt(j->easy, CURLOPT_BUFFERSIZE, 512L * 1024);
     if (curl_multi_add_handle(g->multi, j->easy) != CURLM_OK)
         return fail(g, j, hf_fail(g->err, HF_EOTHER, "cannot start a transfer"), false);
     j->state = J_ACTIVE;
@@ -305,92 +234,28 @@ static hf_code finish(engine *g, job *j) {
     return HF_OK;
 }
 
-/* A transient failure: wait, then resume from the byte reached. */
-static hf_code retry_later(engine *g, job *j, hf_code rc, const char *retry_after,
-                           const char *ratelimit) {
-    if (j->have > j->progress) {
-        j->tries = 0; /* it moved on: this is a new failure, not the same one again */
-        j->resumes++;
-    }
-    j->progress = j->have;
-    if (j->tries >= HF_MAX_RETRIES || j->resumes > MAX_RESUMES)
-        return fail(g, j, rc, false);
-    long wait = hf_retry_delay_ms(j->tries++, retry_after, ratelimit);
-    hf_log(logger(g), HF_LOG_INFO, "%s; retrying in %.1f s from byte %lld", g->err->msg,
-           wait / 1000.0, j->have);
-    hf_error_clear(g->err);
-    curl_multi_remove_handle(g->multi, j->easy);
-    curl_easy_cleanup(j->easy);
-    j->easy = NULL;
-    g->active--;
-    j->state = J_WAITING;
-    j->not_before = now_ms() + wait;
-    return HF_OK;
-}
-
-static bool is_redirect(long st) {
-    return st == 301 || st == 302 || st == 303 || st == 307 || st == 308;
-}
-
-/* A transfer of the job ended: decide what comes next. */
+/* A request of the job ended: the engine says what comes next. */
 static hf_code on_done(engine *g, job *j, CURLcode cc) {
-    if (j->body == BODY_UNKNOWN && cc == CURLE_OK)
-        decide_body(j); /* an empty body never reached the write callback */
-    if (j->local_rc != HF_OK) {
-        memcpy(g->err, &j->local_err, sizeof *g->err);
-        return fail(g, j, j->local_rc, j->local_rc == HF_EINTEGRITY);
+    switch (hf_xfer_after(&j->x, j->easy, cc, g->err)) {
+    case HF_XFER_SEND:
+        return send_next(g, j);
+    case HF_XFER_WAIT:
+        /* the connection is dropped; the other transfers go on meanwhile */
+        curl_multi_remove_handle(g->multi, j->easy);
+        curl_easy_cleanup(j->easy);
+        j->easy = NULL;
+        g->active--;
+        j->state = J_WAITING;
+        j->not_before = now_ms() + j->x.wait_ms;
+        return HF_OK;
+    case HF_XFER_DONE:
+        return finish(g, j);
+    case HF_XFER_FAILED:
+    default:
+        /* bytes found wrong on the way are not kept for a later resume */
+        return fail(g, j, g->err->code != HF_OK ? g->err->code : HF_EOTHER,
+                    j->x.stop == HF_EINTEGRITY);
     }
-    if (cc != CURLE_OK) {
-        hf_code rc = hf_curl_error(cc, j->url, j->errbuf, g->err);
-        return hf_curl_retryable(cc) ? retry_later(g, j, rc, NULL, NULL) : fail(g, j, rc, false);
-    }
-    long st = 0;
-    curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &st);
-    if (is_redirect(st)) {
-        char *next = NULL;
-        curl_easy_getinfo(j->easy, CURLINFO_REDIRECT_URL, &next);
-        if (++j->hops > MAX_HOPS)
-            return fail(g, j, hf_fail(g->err, HF_EINTEGRITY, "too many redirects for '%s'",
-                                      j->e->path), false);
-        if (!next || !hf_url_is_http(next))
-            return fail(g, j, hf_fail(g->err, HF_EINTEGRITY,
-                                      "refusing a redirect to a non-HTTP URL for '%s'",
-                                      j->e->path), false);
-        if (j->resp.repo_commit && strcmp(j->resp.repo_commit, g->o->commit) != 0)
-            hf_log(logger(g), HF_LOG_WARN, "'%s': the server names commit %s, not %s",
-                   j->e->path, j->resp.repo_commit, g->o->commit);
-        char *copy = strdup(next);
-        hf_code rc = copy ? issue(g, j, copy) : hf_fail(g->err, HF_EOTHER, "out of memory");
-        free(copy);
-        return rc;
-    }
-    if (st == 200 || st == 206) {
-        if (j->have == j->e->size)
-            return finish(g, j);
-        if (st == 206 && j->have < j->e->size) /* a partial range answer: ask for the rest */
-            return issue(g, j, j->url);
-        return fail(g, j,
-                    hf_fail(g->err, HF_EINTEGRITY,
-                            "'%s': the server sent %lld bytes, the listing says %lld",
-                            j->e->path, j->have, j->e->size),
-                    true);
-    }
-    if (st == 416) {
-        if (hf_resume_decide(st, j->resp.content_range, j->have, j->e->size) ==
-            HF_RESUME_COMPLETE)
-            return finish(g, j);
-        if (!restart(j))
-            return fail(g, j, hf_fail(g->err, HF_EIO, "cannot restart %s", j->incomplete), false);
-        return issue(g, j, j->url);
-    }
-    hf_req_ctx ctx = {g->o->repo->id, g->o->revision, j->e->path,
-                      hf_client_sends_token(g->o->client, j->url)};
-    hf_hub_answer a = {st, j->resp.error_code, j->resp.error_message, j->resp.request_id,
-                       j->errbody.data, j->errbody.len};
-    hf_code rc = hf_hub_error(&a, &ctx, g->err);
-    if (hf_retry_status(st))
-        return retry_later(g, j, rc, j->resp.retry_after, j->resp.ratelimit);
-    return fail(g, j, rc, false);
 }
 
 /* Opens the .incomplete file and hashes what an earlier run left in it. */
@@ -430,7 +295,6 @@ static hf_code open_incomplete(engine *g, job *j) {
         if (j->have > 0)
             hf_log(logger(g), HF_LOG_INFO, "%s: resuming from byte %lld", j->e->path, j->have);
     }
-    j->progress = j->have;
     if (j->e->size - j->have >= THREAD_HASH_MIN) {
         if (!g->hasher)
             g->hasher = hf_hashworker_new();
@@ -479,15 +343,28 @@ static hf_code start(engine *g, job *j) {
         if (j->have == j->e->size)
             return finish(g, j); /* all bytes were there already (or the file is empty) */
     }
-    /* every try starts at the Hub: a CDN URL from an earlier try may have expired */
-    char *url = hf_url_resolve(hf_client_endpoint(g->o->client), g->o->repo, g->o->commit,
-                               j->e->path);
+    if (retry)
+        return send_next(g, j); /* from the byte reached, where the last try stopped */
+    char *url =
+        hf_url_resolve(hf_client_endpoint(g->o->client), g->o->repo, g->o->commit, j->e->path);
     if (!url)
         return fail(g, j, hf_fail(g->err, HF_EOTHER, "out of memory"), false);
-    j->hops = 0;
-    hf_code rc = issue(g, j, url);
+    hf_req_ctx ctx = {g->o->repo->id, g->o->revision, j->e->path, false};
+    hf_xfer_opts xo = {.client = g->o->client,
+                       .url = url,
+                       .kind = HF_REQ_FILE,
+                       .size = j->e->size,
+                       .have = j->have,
+                       .ctx = &ctx,
+                       .commit = g->o->commit,
+                       .what = j->e->path,
+                       .sink = {write_file, restart_file, j}};
+    hf_code rc = hf_xfer_init(&j->x, &xo, g->err);
     free(url);
-    return rc;
+    if (rc != HF_OK)
+        return fail(g, j, rc, false);
+    j->xfer_live = true;
+    return send_next(g, j);
 }
 
 static void report(engine *g, bool final) {
@@ -578,6 +455,9 @@ hf_code hf_fetch_run(const hf_fetch_opts *o, hf_entries *files, hf_error *err) {
             report(&g, false);
             last_report = now;
         }
+        for (size_t i = 0; i < g.n; i++) /* a retry just scheduled (at once, maybe) */
+            if (g.jobs[i].state == J_WAITING && g.jobs[i].not_before < wake)
+                wake = g.jobs[i].not_before;
         long timeout = (long)(wake - now);
         if (timeout > 200)
             timeout = 200;

@@ -12,9 +12,9 @@
 
 #include "cabundle.h"
 #include "retry.h"
+#include "secret.h"
+#include "transfer.h"
 #include "url.h"
-
-#define HF_MAX_REDIRECTS 10
 
 struct hf_client {
     char *endpoint;
@@ -24,10 +24,12 @@ struct hf_client {
     struct curl_slist *api_auth, *api_anon, *file_auth, *file_anon;
     long connect_timeout;
     long low_speed_time;
-    CURL *easy; /* reused by hf_http_get so pages share a connection */
+    long api_timeout_ms; /* each API request's total deadline */
+    CURL *easy;          /* reused by hf_http_get so pages share a connection */
 };
 
-/* HF_HUB_DOWNLOAD_TIMEOUT / HF_HUB_ETAG_TIMEOUT: seconds, default 10. */
+/* HF_HUB_DOWNLOAD_TIMEOUT / HF_HUB_ETAG_TIMEOUT (default 10), HF_HUB_API_TIMEOUT (default
+ * 60): whole seconds. */
 static long env_seconds(const char *name, long dflt) {
     const char *v = getenv(name);
     if (!v || !*v)
@@ -81,8 +83,10 @@ hf_code hf_client_new(const hf_client_opts *opts, hf_client **out, hf_error *err
     c->log = opts->log;
     c->connect_timeout = env_seconds("HF_HUB_ETAG_TIMEOUT", 10);
     c->low_speed_time = env_seconds("HF_HUB_DOWNLOAD_TIMEOUT", 10);
+    c->api_timeout_ms = env_seconds("HF_HUB_API_TIMEOUT", 60) * 1000;
     hf_buf auth = {0};
     if (opts->token) {
+        hf_secret_add(opts->token);
         c->token = strdup(opts->token);
         hf_buf_addf(&auth, "Authorization: Bearer %s", opts->token);
     }
@@ -133,14 +137,18 @@ bool hf_client_sends_token(const hf_client *c, const char *url) {
     return c->token && hf_url_same_origin(url, c->endpoint);
 }
 
+long hf_client_api_timeout_ms(const hf_client *c) {
+    return c->api_timeout_ms;
+}
+
 const hf_logger *hf_client_logger(const hf_client *c) {
     return &c->log;
 }
 
 void hf_response_clear(hf_response *r) {
-    char **fields[] = {&r->location,   &r->error_code,  &r->error_message, &r->request_id,
-                       &r->link,       &r->repo_commit, &r->etag,          &r->linked_etag,
-                       &r->linked_size, &r->retry_after, &r->ratelimit,    &r->content_range,
+    char **fields[] = {&r->location,    &r->error_code,  &r->error_message, &r->request_id,
+                       &r->link,        &r->repo_commit, &r->etag,          &r->linked_etag,
+                       &r->linked_size, &r->retry_after, &r->ratelimit,     &r->content_range,
                        &r->content_type};
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
         free(*fields[i]);
@@ -207,7 +215,8 @@ size_t hf_response_header_cb(char *line, size_t size, size_t n, void *response) 
         {"content-type", offsetof(hf_response, content_type)},
     };
     for (size_t i = 0; i < sizeof wanted / sizeof wanted[0]; i++) {
-        if (strlen(wanted[i].name) == name_len && strncasecmp(line, wanted[i].name, name_len) == 0) {
+        if (strlen(wanted[i].name) == name_len &&
+            strncasecmp(line, wanted[i].name, name_len) == 0) {
             char **slot = (char **)((char *)r + wanted[i].off);
             free(*slot);
             *slot = header_value(v, vlen);
@@ -239,6 +248,10 @@ hf_code hf_client_setup(hf_client *c, CURL *easy, const char *url, int kind, hf_
     curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT, c->connect_timeout);
     curl_easy_setopt(easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
     curl_easy_setopt(easy, CURLOPT_LOW_SPEED_TIME, c->low_speed_time);
+    /* an API answer that drips a byte now and then never trips the low-speed limit: each API
+     * request has a total deadline too; a download has none (it may take hours) */
+    if (kind == HF_REQ_API)
+        curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, c->api_timeout_ms);
     curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
     curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, kind == HF_REQ_FILE ? NULL : "");
@@ -293,108 +306,50 @@ void hf_sleep_ms(long ms) {
         ;
 }
 
+/* An API answer's body, buffered up to a size. */
 typedef struct {
     hf_buf *body;
     size_t max;
-    bool too_large;
-} body_sink;
+    const char *url;
+} api_body;
 
-static size_t body_cb(char *data, size_t size, size_t n, void *userp) {
-    body_sink *s = userp;
-    size_t len = size * n;
-    if (s->body->len + len > s->max) {
-        s->too_large = true;
-        return 0;
-    }
-    return hf_buf_add(s->body, data, len) ? len : 0;
+static hf_code api_write(void *ctx, const void *data, size_t len, hf_error *err) {
+    api_body *b = ctx;
+    if (b->body->len + len > b->max)
+        return hf_fail(err, HF_EINTEGRITY, "answer from %s is larger than %zu bytes", b->url,
+                       b->max);
+    return hf_buf_add(b->body, data, len) ? HF_OK : hf_fail(err, HF_EOTHER, "out of memory");
 }
 
-static bool is_redirect(long st) {
-    return st == 301 || st == 302 || st == 303 || st == 307 || st == 308;
-}
-
-/* One attempt: the request and its redirects. *retry says whether a failure is transient. */
-static hf_code get_once(hf_client *c, const char *url, size_t max_body, hf_response *resp,
-                        bool *retry, bool *token_sent, hf_error *err) {
-    char *current = strdup(url);
-    hf_code rc = HF_OK;
-    *retry = false;
-    for (int hop = 0; current; hop++) {
-        if (hop > HF_MAX_REDIRECTS) {
-            rc = hf_fail(err, HF_EINTEGRITY, "too many redirects fetching %s", url);
-            break;
-        }
-        hf_response_clear(resp);
-        curl_easy_reset(c->easy);
-        *token_sent = hf_client_sends_token(c, current);
-        if ((rc = hf_client_setup(c, c->easy, current, HF_REQ_API, resp, err)) != HF_OK)
-            break;
-        body_sink sink = {&resp->body, max_body, false};
-        char detail[CURL_ERROR_SIZE] = "";
-        curl_easy_setopt(c->easy, CURLOPT_WRITEFUNCTION, body_cb);
-        curl_easy_setopt(c->easy, CURLOPT_WRITEDATA, &sink);
-        curl_easy_setopt(c->easy, CURLOPT_ERRORBUFFER, detail);
-        CURLcode cc = curl_easy_perform(c->easy);
-        curl_easy_setopt(c->easy, CURLOPT_ERRORBUFFER, NULL);
-        if (sink.too_large) {
-            rc = hf_fail(err, HF_EINTEGRITY, "answer from %s is larger than %zu bytes", current,
-                         max_body);
-            break;
-        }
-        if (cc != CURLE_OK) {
-            *retry = hf_curl_retryable(cc);
-            rc = hf_curl_error(cc, current, detail, err);
-            break;
-        }
-        curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &resp->status);
-        hf_log(&c->log, HF_LOG_DEBUG, "GET %s -> %ld", current, resp->status);
-        if (!is_redirect(resp->status))
-            break;
-        char *next = NULL;
-        curl_easy_getinfo(c->easy, CURLINFO_REDIRECT_URL, &next);
-        if (!next) {
-            rc = hf_fail(err, HF_EINTEGRITY, "redirect without a usable Location from %s",
-                         current);
-            break;
-        }
-        if (!hf_url_is_http(next)) {
-            rc = hf_fail(err, HF_EINTEGRITY, "refusing a redirect to a non-HTTP URL from %s",
-                         current);
-            break;
-        }
-        char *copy = strdup(next);
-        free(current);
-        current = copy;
-    }
-    free(current);
-    return rc;
+static hf_code api_restart(void *ctx, hf_error *err) {
+    (void)err;
+    hf_buf_reset(((api_body *)ctx)->body);
+    return HF_OK;
 }
 
 hf_code hf_http_get(hf_client *c, const char *url, size_t max_body, const hf_req_ctx *ctx,
                     hf_response *resp, hf_error *err) {
-    for (int attempt = 0;; attempt++) {
-        bool retry, token_sent = false;
-        hf_code rc = get_once(c, url, max_body, resp, &retry, &token_sent, err);
-        if (rc == HF_OK && resp->status >= 200 && resp->status < 300)
-            return HF_OK;
-        if (rc == HF_OK)
-            retry = hf_retry_status(resp->status);
-        if (!retry || attempt >= HF_MAX_RETRIES) {
-            if (rc != HF_OK)
-                return rc;
-            hf_req_ctx x = ctx ? *ctx : (hf_req_ctx){0};
-            x.token_sent = token_sent; /* by the request that got this answer */
-            hf_hub_answer a = {resp->status,      resp->error_code, resp->error_message,
-                               resp->request_id,  resp->body.data,  resp->body.len};
-            return hf_hub_error(&a, &x, err);
-        }
-        long wait = hf_retry_delay_ms(attempt, rc == HF_OK ? resp->retry_after : NULL,
-                                      rc == HF_OK ? resp->ratelimit : NULL);
-        if (rc == HF_OK)
-            hf_log(&c->log, HF_LOG_INFO, "HTTP %ld from %s, retrying in %.1f s", resp->status, url,
-                   wait / 1000.0);
-        else
-            hf_log(&c->log, HF_LOG_INFO, "%s; retrying in %.1f s", err->msg, wait / 1000.0);
-        hf_sleep_ms(wait);
+    hf_buf body = {0};
+    api_body b = {&body, max_body, url};
+    hf_xfer_opts o = {.client = c,
+                      .url = url,
+                      .kind = HF_REQ_API,
+                      .size = -1,
+                      .ctx = ctx,
+                      .sink = {api_write, api_restart, &b}};
+    hf_xfer x;
+    hf_code rc = hf_xfer_init(&x, &o, err);
+    if (rc != HF_OK)
+        return rc;
+    rc = hf_xfer_run(&x, c->easy, err);
+    hf_response_clear(resp);
+    if (rc == HF_OK) {
+        *resp = x.resp; /* the answer's headers, and its body */
+        resp->body = body;
+        x.resp = (hf_response){.content_length = -1};
+    } else {
+        hf_buf_free(&body);
     }
+    hf_xfer_free(&x);
+    return rc;
 }

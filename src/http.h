@@ -32,6 +32,8 @@ bool hf_client_has_token(const hf_client *c);
 /* Whether a request to url carries the token (it has the endpoint's origin). */
 bool hf_client_sends_token(const hf_client *c, const char *url);
 const hf_logger *hf_client_logger(const hf_client *c);
+/* Each API request's total deadline: $HF_HUB_API_TIMEOUT seconds, default 60. */
+long hf_client_api_timeout_ms(const hf_client *c);
 
 /* One HTTP answer: its status and the headers the protocol relies on (values trimmed, with
  * control bytes removed). */
@@ -68,9 +70,9 @@ bool hf_curl_retryable(CURLcode cc);
 /* Sleeps ms milliseconds (a retry's wait). */
 void hf_sleep_ms(long ms);
 
-/* GET url and buffer the body (at most max_body bytes), following up to 10 redirects and
- * retrying as the Hub's clients do. HF_OK only for a 2xx answer, which is left in resp; any
- * other answer is mapped with hf_hub_error using ctx. */
+/* GET url and buffer the body (at most max_body bytes) through the transfer engine
+ * (transfer.h: redirects, retries, and the API's total deadline per try). HF_OK only for a
+ * 2xx answer, which is left in resp; any other answer is mapped with hf_hub_error using ctx. */
 hf_code hf_http_get(hf_client *c, const char *url, size_t max_body, const hf_req_ctx *ctx,
                     hf_response *resp, hf_error *err);
 

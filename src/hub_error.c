@@ -6,8 +6,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include "secret.h"
+
 /* The server's own words: X-Error-Message, else the body's "error" or errors[0].message.
- * Copied into out, shortened and stripped of control bytes. */
+ * Copied into out, secrets masked, stripped of control bytes and shortened. */
 static void server_message(const hf_hub_answer *a, char *out, size_t cap) {
     out[0] = '\0';
     const char *msg = a->error_message;
@@ -24,14 +26,8 @@ static void server_message(const hf_hub_answer *a, char *out, size_t cap) {
                 msg = json_string_value(m);
         }
     }
-    if (msg) {
-        size_t k = 0;
-        for (size_t i = 0; msg[i] && k + 1 < cap; i++)
-            out[k++] = ((unsigned char)msg[i] < 0x20 || msg[i] == 0x7f) ? ' ' : msg[i];
-        out[k] = '\0';
-        if (msg[0] && k + 1 >= cap && cap > 4)
-            memcpy(out + cap - 4, "...", 4);
-    }
+    if (msg)
+        hf_secret_mask(msg, out, cap); /* the token masked before the message is shortened */
     json_decref(root);
 }
 
@@ -42,12 +38,10 @@ static bool code_is(const hf_hub_answer *a, const char *code) {
 hf_code hf_hub_error(const hf_hub_answer *a, const hf_req_ctx *ctx, hf_error *err) {
     char said[300];
     server_message(a, said, sizeof said);
-    char rid[96] = "";
+    char rid[96] = "", id[68];
     if (a->request_id && *a->request_id) {
-        snprintf(rid, sizeof rid, " (request id %.64s)", a->request_id);
-        for (char *p = rid; *p; p++)
-            if ((unsigned char)*p < 0x20 || *p == 0x7f)
-                *p = ' ';
+        hf_secret_mask(a->request_id, id, sizeof id);
+        snprintf(rid, sizeof rid, " (request id %s)", id);
     }
     const char *repo = ctx && ctx->repo_id ? ctx->repo_id : "?";
     const char *rev = ctx && ctx->revision ? ctx->revision : "";
@@ -79,8 +73,8 @@ hf_code hf_hub_error(const hf_hub_answer *a, const hf_req_ctx *ctx, hf_error *er
     if (code_is(a, "RevisionNotFound"))
         return hf_fail(err, HF_ENOTFOUND, "revision '%s' not found in %s%s", rev, repo, rid);
     if (code_is(a, "EntryNotFound"))
-        return hf_fail(err, HF_ENOTFOUND, "'%s' not found in %s at %s%s", path ? path : "?",
-                       repo, rev, rid);
+        return hf_fail(err, HF_ENOTFOUND, "'%s' not found in %s at %s%s", path ? path : "?", repo,
+                       rev, rid);
     if (st == 401) {
         if (token)
             return hf_fail(err, HF_EAUTH,
@@ -103,6 +97,6 @@ hf_code hf_hub_error(const hf_hub_answer *a, const hf_req_ctx *ctx, hf_error *er
     if (st == 408 || st == 429 || st >= 500)
         return hf_fail(err, HF_ENETWORK, "the Hub kept failing (HTTP %ld) after retries%s%s%s", st,
                        sep, said, rid);
-    return hf_fail(err, HF_EOTHER, "unexpected answer from the Hub (HTTP %ld)%s%s%s", st, sep,
-                   said, rid);
+    return hf_fail(err, HF_EOTHER, "unexpected answer from the Hub (HTTP %ld)%s%s%s", st, sep, said,
+                   rid);
 }

@@ -6,34 +6,50 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+
+#include "secret.h"
 
 /* Trims surrounding white space in place; refuses anything else outside printable ASCII. */
 static hf_code clean(char *tok, const char *source, hf_error *err) {
     size_t n = strlen(tok);
-    while (n > 0 && (tok[n - 1] == '\n' || tok[n - 1] == '\r' || tok[n - 1] == ' ' ||
-                     tok[n - 1] == '\t'))
+    while (n > 0 &&
+           (tok[n - 1] == '\n' || tok[n - 1] == '\r' || tok[n - 1] == ' ' || tok[n - 1] == '\t'))
         tok[--n] = '\0';
     size_t start = strspn(tok, " \t\r\n");
     memmove(tok, tok + start, n - start + 1);
     for (char *p = tok; *p; p++)
         if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f)
             return hf_fail(err, HF_EUSAGE,
-                           "the token from %s contains white space or non-ASCII characters", source);
+                           "the token from %s contains white space or non-ASCII characters",
+                           source);
     return HF_OK;
 }
 
+/* A token file that is there must be a readable file: a folder or a file that cannot be read
+ * is a usage error, never a silent anonymous run. A missing file that was not asked for
+ * explicitly (HF_TOKEN_PATH, $HF_HOME/token), or an empty one, means no token. */
 static hf_code read_token_file(const char *path, bool must_exist, char **out, hf_error *err) {
     FILE *f = fopen(path, "rb");
     if (!f) {
         if (!must_exist && errno == ENOENT)
             return HF_OK;
-        return hf_fail(err, must_exist && errno == ENOENT ? HF_EUSAGE : HF_EIO,
-                       "cannot read token file %s: %s", path, strerror(errno));
+        return hf_fail(err, HF_EUSAGE, "cannot read token file %s: %s", path, strerror(errno));
+    }
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || S_ISDIR(st.st_mode)) {
+        fclose(f);
+        return hf_fail(err, HF_EUSAGE, "token file %s is a folder, not a file holding a token",
+                       path);
     }
     char buf[4096];
     size_t n = fread(buf, 1, sizeof buf - 1, f);
-    bool more = !feof(f) && fgetc(f) != EOF;
+    bool failed = ferror(f);
+    int read_errno = errno;
+    bool more = !failed && !feof(f) && fgetc(f) != EOF;
     fclose(f);
+    if (failed)
+        return hf_fail(err, HF_EUSAGE, "cannot read token file %s: %s", path, strerror(read_errno));
     if (more)
         return hf_fail(err, HF_EUSAGE, "token file %s is too large to be a token", path);
     buf[n] = '\0';
@@ -65,7 +81,16 @@ static hf_code from_env(const char *name, char **out, hf_error *err) {
     return HF_OK;
 }
 
+static hf_code load(const char *token_file, char **out, hf_error *err);
+
 hf_code hf_token_load(const char *token_file, char **out, hf_error *err) {
+    hf_code rc = load(token_file, out, err);
+    if (rc == HF_OK)
+        hf_secret_add(*out); /* masked in every message from now on */
+    return rc;
+}
+
+static hf_code load(const char *token_file, char **out, hf_error *err) {
     *out = NULL;
     if (token_file)
         return read_token_file(token_file, true, out, err);

@@ -7,6 +7,7 @@
 
 #include "pathsafe.h"
 #include "repo.h"
+#include "secret.h"
 
 bool hf_entries_push(hf_entries *e, const hf_entry *entry) {
     if (e->n == e->cap) {
@@ -113,7 +114,11 @@ hf_code hf_tree_parse(const char *json, size_t len, hf_entries *out, hf_error *e
         return hf_fail(err, HF_EINTEGRITY, "malformed tree listing from the server: %s (line %d)",
                        jerr.text, jerr.line);
     hf_code rc = HF_OK;
-    if (!json_is_array(root)) {
+    if (hf_secret_in_json(root)) {
+        rc = hf_fail(err, HF_EINTEGRITY,
+                     "the server's tree listing holds the access token: refused (it would reach "
+                     "the listing, the manifest or a file name)");
+    } else if (!json_is_array(root)) {
         rc = hf_fail(err, HF_EINTEGRITY, "malformed tree listing from the server: not an array");
     } else {
         size_t i;

@@ -15,7 +15,7 @@ import socket
 import subprocess
 import time
 
-from support import BIN_DIR, Result
+from support import BIN_DIR, Result, expect_exit
 
 TINY = "acme/tiny-model"
 TOKEN = "made-up-secret-" + rand.token_hex(16)   # alice's
@@ -282,3 +282,75 @@ def test_server_echoing_the_token(ctx):
                                       f"Bearer {TOKEN}"})
         for tool in TOOLS:
             chk.run(tool, "HF_TOKEN", f"echo-{status}")
+
+
+def fragments(tok):
+    """Pieces of the token's secret part that a message cut in the middle of it would show."""
+    core = tok.rsplit("-", 1)[1]
+    return [core[:8], core[8:16], core[-8:]]
+
+
+def check_no_fragment(r, what):
+    for tok in ALL:
+        for frag in fragments(tok):
+            for name, text in (("stdout", r.out), ("stderr", r.err)):
+                assert frag not in text, f"{what}: part of the token shows in {name}: {text}"
+
+
+def test_token_echoed_in_data(ctx):
+    """A server echoing the token in the data it sends: a tree path, lastModified, an error
+    body, X-Error-Message, X-Request-Id (the token split where messages are cut), a redirect's
+    Location. Data holding the token is refused (exit 5) before it reaches stdout, the manifest
+    or a file name; messages mask it before they are shortened."""
+    chk = Checker(ctx)
+    port = ctx.hub.endpoint.rsplit(":", 1)[1]
+    # the token's secret part starts 16 characters before the 300-character cut of a server's
+    # message, and 16 before the 64-character cut of a request id
+    pad_msg = "x" * (300 - 4 - 16 - len("made-up-secret-"))
+    pad_rid = "r" * (64 - 16 - len("made-up-secret-"))
+    cases = [
+        ("path", [{"repo": TINY, "where": "tree", "kind": "unsafe_paths",
+                   "paths": [f"dir/{TOKEN}.bin"]}], {"hf-list": 5, "hf-fetch": 5, "hf-bundle": 5}),
+        ("last-modified", [{"repo": TINY, "where": "api", "kind": "info_override",
+                            "fields": {"lastModified": f"2024-01-01T00:00:00.000Z{TOKEN}"}}],
+         {"hf-list": 5, "hf-fetch": 5, "hf-bundle": 5}),
+        ("error-body", [{"repo": TINY, "where": "api", "kind": "status", "status": 403,
+                         "body_only": True, "message": pad_msg + TOKEN}],
+         {"hf-list": 4, "hf-fetch": 4, "hf-bundle": 4}),
+        ("error-message", [{"repo": TINY, "where": "resolve", "kind": "status", "status": 404,
+                            "message": pad_msg + TOKEN, "request_id": pad_rid + TOKEN}],
+         {"hf-list": 0, "hf-fetch": 3, "hf-bundle": 3}),
+        ("request-id", [{"repo": TINY, "where": "api", "kind": "status", "status": 500,
+                         "retry_after": 0, "request_id": pad_rid + TOKEN}],
+         {"hf-list": 6, "hf-fetch": 6, "hf-bundle": 6}),
+        ("location", [{"repo": TINY, "where": "resolve", "path": "config.json",
+                       "kind": "redirect_scheme",
+                       "location": f"http://127.0.0.1:{port}/x?t={TOKEN}"}],
+         {"hf-list": 0, "hf-fetch": 5, "hf-bundle": 5}),
+    ]
+    for label, faults, expect in cases:
+        scenario(ctx, chk, f"echo-{label}", faults, expect, ways=("HF_TOKEN",))
+        for r in ctx.runs[-3:]:
+            check_no_fragment(r, label)
+            assert "***" in r.err or r.code in (0, 5), f"{label}: nothing was masked: {r.err}"
+    for r in ctx.runs:
+        if r.code == 5:
+            assert "access token" in r.err, r.err
+    chk.check_files()
+
+
+def test_token_file_that_is_a_folder_or_unreadable(ctx):
+    """--token-file naming a folder or a file that cannot be read: exit 2 naming it, not a
+    silent run without a token (here /proc/self/mem, which no one can read from its start)."""
+    folder = ctx.path("tokens")
+    os.makedirs(folder)
+    for tool, args in (("hf-list", [TINY]), ("hf-fetch", ["-o", ctx.path("o"), TINY]),
+                       ("hf-bundle", ["-o", ctx.path("b.tar"), "--repo", TINY])):
+        r = ctx.run(tool, "--token-file", folder, *args)
+        expect_exit(r, 2, f"token file {folder} is a folder")
+        r = ctx.run(tool, "--token-file", "/proc/self/mem", *args)
+        expect_exit(r, 2, "cannot read token file /proc/self/mem")
+        r = ctx.run(tool, *args, env=ctx.env(HF_TOKEN_PATH=folder))
+        expect_exit(r, 2, "is a folder")
+    assert ctx.hub.requests() == []
+    assert not os.path.exists(ctx.path("o")) and not os.path.exists(ctx.path("b.tar"))

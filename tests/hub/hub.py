@@ -606,7 +606,8 @@ def refs_of(repo_id, repo_type="model", data_dir=None):
 
 FAULT_KINDS = {"status", "drop", "short", "corrupt", "stall", "unsafe_paths",
                "endless_cursor", "bad_json", "overlong", "redirect_loop", "redirect_scheme",
-               "redirect_host"}
+               "redirect_host", "drip", "expire_url", "info_override",
+               "empty_range"}
 FAULT_WHERE = {"api", "tree", "resolve", "cdn", "search", "any"}
 BODY_KINDS = ("drop", "short", "corrupt", "stall")
 REDIRECT_KINDS = ("redirect_loop", "redirect_scheme", "redirect_host")
@@ -643,6 +644,12 @@ def check_fault(f):
         raise ValueError("redirect_host port is 'hub', 'cdn' or a port number")
     if f["kind"] == "overlong" and int(f.get("extra", 1000)) < 1:
         raise ValueError("overlong extra must be >= 1")
+    if f["kind"] == "drip" and (int(f.get("bytes", 1)) < 1 or float(f.get("interval", 0.5)) <= 0):
+        raise ValueError("drip sends bytes >= 1 every interval > 0 seconds")
+    if f["kind"] == "expire_url" and (int(f.get("uses", 1)) < 0 or float(f.get("seconds", 3600)) < 0):
+        raise ValueError("expire_url needs uses >= 0 and seconds >= 0")
+    if f["kind"] == "info_override" and not isinstance(f.get("fields"), dict):
+        raise ValueError("info_override needs 'fields', an object")
     if "times" in f and f["times"] is not None and int(f["times"]) < 0:
         raise ValueError("times must be >= 0")
     g = dict(f)
@@ -857,7 +864,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.close_connection = True
 
     # -- writing ------------------------------------------------------------
-    def _send(self, resp, route=None, log=True, overlong=()):
+    def _send(self, resp, route=None, log=True, overlong=(), drip=()):
         fx = self.server.fixture
         head = self.command == "HEAD"
         body = resp.body if resp.body is not None else b""
@@ -894,6 +901,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_header("Connection", "close")
         if head or not len(body):
             self.end_headers()
+            return
+        if drip:
+            # a few bytes now and then: never slow enough for a low-speed limit, never done
+            self.end_headers()
+            self.wfile.flush()
+            step, pause = int(drip[0].get("bytes", 1)), float(drip[0].get("interval", 0.5))
+            mv = memoryview(body)
+            for i in range(0, len(mv), step):
+                self.wfile.write(mv[i:i + step])
+                self.wfile.flush()
+                time.sleep(pause)
             return
         if not faults and len(body) <= CHUNK:
             self._headers_buffer.append(b"\r\n" + bytes(body))    # one write for small answers
@@ -1003,6 +1021,7 @@ class FixtureHub:
         self._log_lock = threading.Lock()
         self._log_fp = open(log_file, "a", encoding="utf-8") if log_file else None
         self._secret = os.urandom(32)
+        self._url_uses = {}     # x-fixture-url serial -> CDN requests it may still serve (expire_url)
         self._conns = set()
         self._conns_lock = threading.Lock()
         self._servers = []
@@ -1151,10 +1170,15 @@ class FixtureHub:
     def repo(self, repo_id, repo_type="model"):
         return self.store.repo(repo_id, repo_type)
 
-    def cdn_url(self, sha256, filename="blob"):
-        """A valid pre-signed CDN URL for an LFS blob."""
+    def cdn_url(self, sha256, filename="blob", route=None):
+        """A valid pre-signed CDN URL for an LFS blob. An expire_url fault matching route makes
+        it one that expires after `seconds` (X-Amz-Expires), or that the CDN refuses once it
+        has served `uses` requests, as S3 refuses an expired URL (403, AccessDenied)."""
         date = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
         expires = "3600"
+        expiring = self._take_faults(route, ("expire_url",)) if route is not None else []
+        if expiring:
+            expires = str(int(float(expiring[0].get("seconds", 3600))))
         disp = "attachment; filename*=UTF-8''%s; filename=\"%s\";" % (
             urllib.parse.quote(filename, safe=""), filename.encode("ascii", "replace").decode().replace('"', "_"))
         q = [("X-Amz-Algorithm", "AWS4-HMAC-SHA256"),
@@ -1164,6 +1188,12 @@ class FixtureHub:
              ("X-Amz-Signature", self._sign(sha256, date, expires)),
              ("X-Amz-SignedHeaders", "host"),
              ("response-content-disposition", disp), ("x-id", "GetObject")]
+        if expiring and expiring[0].get("uses") is not None:
+            # the URL is told apart from any other of the same second by a serial number
+            with self._faults_lock:
+                serial = "%d" % (len(self._url_uses) + 1)
+                self._url_uses[serial] = int(expiring[0]["uses"])
+            q.append(("x-fixture-url", serial))
         return "%s/lfs/%s?%s" % (self.cdn, sha256, urllib.parse.urlencode(q, quote_via=urllib.parse.quote))
 
     def _sign(self, sha256, date, expires):
@@ -1254,7 +1284,13 @@ class FixtureHub:
         if f.get("ratelimit_t") is not None:
             hs.append(("RateLimit", '"api";r=0;t=%d' % int(f["ratelimit_t"])))
             hs.append(("RateLimit-Policy", '"fixed window";"api";q=1000;w=300'))
-        return self._error(st, f.get("message") or STATUS_TEXT.get(st, "Error %d" % st), None, hs)
+        if f.get("request_id") is not None:
+            hs.append(("X-Request-Id", str(f["request_id"])))
+        msg = f.get("message") or STATUS_TEXT.get(st, "Error %d" % st)
+        r = self._error(st, msg, None, hs)
+        if f.get("body_only"):    # the message in the JSON body alone, no X-Error-Message
+            r.headers = [(k, v) for k, v in r.headers if k != "X-Error-Message"]
+        return r
 
     # -- main dispatch -------------------------------------------------------
     def _handle(self, h):
@@ -1311,7 +1347,7 @@ class FixtureHub:
         """Repo-level checks. Returns (repo, None) or (None, Resp-already-sent)."""
         f = self._take_faults(route, ("status",))
         if f:
-            h._send(self._status_fault(f[0]))
+            h._send(self._status_fault(f[0]), drip=[f[0]] if f[0].get("drip") else ())
             return None
         if self._redirect_fault(h, route):
             return None
@@ -1368,7 +1404,8 @@ class FixtureHub:
             body = gzip.compress(body, mtime=0)
             hs += [("Content-Encoding", "gzip"), ("Vary", "Accept-Encoding")]
         hs.append(("ETag", 'W/"%x-%s"' % (len(body), hashlib.sha1(body).hexdigest()[:27])))
-        h._send(Resp(200, hs, body), overlong=self._take_faults(route, ("overlong",)))
+        h._send(Resp(200, hs, body), overlong=self._take_faults(route, ("overlong",)),
+                drip=self._take_faults(route, ("drip",)))
 
     # -- API ---------------------------------------------------------------------
     def _handle_api(self, h, rtype, segs, query, user):
@@ -1439,6 +1476,8 @@ class FixtureHub:
             info["cardData"] = card
         info["createdAt"] = repo.commits[0].date
         info["siblings"] = siblings
+        for f in self._take_faults(route, ("info_override",)):
+            info.update(f["fields"])
         if blobs:
             info["usedStorage"] = sum(f.size for f in c.files.values())
         return self._send_api_json(h, route, info)
@@ -1696,7 +1735,7 @@ class FixtureHub:
         if repo.direct_resolve:
             return self._send_bytes(h, route, f.blob, f.etag, c, path, allow_gzip=not f.lfs)
         if f.lfs:
-            loc = self.cdn_url(f.blob.sha256, path.rsplit("/", 1)[-1])
+            loc = self.cdn_url(f.blob.sha256, path.rsplit("/", 1)[-1], route=Route("cdn", [repo_id], [path]))
             body = ("Found. Redirecting to %s" % loc).encode()
             return h._send(Resp(302, [
                 ("Location", loc), ("Content-Type", "text/plain; charset=utf-8"),
@@ -1762,6 +1801,10 @@ class FixtureHub:
                                 b"Requested Range Not Satisfiable"))
         if r is not None:
             start, end = r
+            if self._take_faults(route, ("empty_range",)):
+                # headers of a partial answer, and no body at all
+                return h._send(Resp(206, base + [("Content-Range", "bytes %d-%d/%d" % (start, end, size)),
+                                                 ("Content-Length", "0")], b""))
             body = memoryview(blob.data())[start:end + 1]
             return h._send(Resp(206, base + [("Content-Range", "bytes %d-%d/%d" % (start, end, size))],
                                 body, content=start), route)
@@ -1792,14 +1835,21 @@ class FixtureHub:
         route = Route("cdn", pairs=pairs)
         f = self._take_faults(route, ("status",))
         if f:
-            return h._send(self._status_fault(f[0]))
+            return h._send(self._status_fault(f[0]), drip=[f[0]] if f[0].get("drip") else ())
         if self._redirect_fault(h, route):
             return
         if not sig or not hmac.compare_digest(sig, self._sign(sha, date, expires)):
             return h._send(self._cdn_error(403, "AccessDenied", "Request has invalid signature"))
         try:
             t0 = datetime.datetime.strptime(date, "%Y%m%dT%H%M%SZ").replace(tzinfo=datetime.timezone.utc)
-            if t0.timestamp() + int(expires) < time.time():
+            if t0.timestamp() + int(expires) <= time.time():
+                return h._send(self._cdn_error(403, "AccessDenied", "Request has expired"))
+            with self._faults_lock:
+                serial = _q1(qs, "x-fixture-url")
+                left = self._url_uses.get(serial) if serial else None
+                if left is not None:
+                    self._url_uses[serial] = left - 1
+            if left is not None and left <= 0:
                 return h._send(self._cdn_error(403, "AccessDenied", "Request has expired"))
         except ValueError:
             return h._send(self._cdn_error(403, "AccessDenied", "Request has invalid date"))

@@ -680,6 +680,83 @@ def fault_body(hub):
 
 
 @test
+def fault_expiring_urls_and_empty_ranges(hub):
+    ep = hub.endpoint
+    f = hub.files_at(TINY)["model.safetensors"]
+    data = f["content"]()
+    res = ep + "/acme/tiny-model/resolve/main/model.safetensors"
+    # a URL good for one request, then refused as S3 refuses an expired one
+    hub.set_faults([{"repo": TINY, "path": "model.safetensors", "kind": "expire_url", "uses": 1,
+                     "times": 1}])
+    loc = req(res).h("Location")
+    eq(req(loc).body, data, "first use served")
+    r = req(loc, headers={"Range": "bytes=10-"})
+    eq((r.status, r.h("Content-Type")), (403, "application/xml"), "second use refused")
+    ok(b"<Code>AccessDenied</Code>" in r.body and b"Request has expired" in r.body, r.body)
+    loc2 = req(res).h("Location")
+    ok(loc2 != loc, "a fresh URL")
+    eq([req(loc2).status for _ in range(3)], [200, 200, 200], "times spent: URLs last")
+    # a URL that has already expired (X-Amz-Expires=0); faults apply to their path only
+    hub.set_faults([{"repo": TINY, "path": "model.safetensors", "kind": "expire_url", "seconds": 0}])
+    loc = req(res).h("Location")
+    ok("X-Amz-Expires=0" in loc, loc)
+    r = req(loc)
+    eq(r.status, 403, "expired at once")
+    ok(b"Request has expired" in r.body, r.body)
+    part = ep + "/acme/tiny-model/resolve/main/weights/part-00001.bin"
+    eq(req(req(part).h("Location"), "HEAD").status, 200, "another file")
+    # a partial answer without a body
+    hub.set_faults([{"repo": TINY, "path": "model.safetensors", "where": "cdn", "kind": "empty_range"}])
+    loc = req(res).h("Location")
+    r = req(loc, headers={"Range": "bytes=100-"})
+    eq((r.status, r.h("Content-Range"), r.h("Content-Length"), r.body),
+       (206, "bytes 100-%d/%d" % (len(data) - 1, len(data)), "0", b""), "empty 206")
+    eq(req(loc).body, data, "no Range: the whole body")
+    hub.clear_faults()
+
+
+@test
+def fault_drip_echo_and_override(hub):
+    ep = hub.endpoint
+    # drip: the API answer comes a byte every 0.1 s, whole in the end
+    hub.set_faults([{"repo": TINY, "where": "api", "kind": "drip", "bytes": 200, "interval": 0.1,
+                     "times": 1}])
+    t = time.time()
+    r = req(ep + "/api/models/acme/tiny-model")
+    n = len(r.body)
+    ok(time.time() - t >= 0.1 * (n // 200), "dripped")
+    eq(r.json()["id"], TINY, "dripped answer whole")
+    t = time.time()
+    req(ep + "/api/models/acme/tiny-model")
+    ok(time.time() - t < 1, "drip consumed")
+    for bad in ({"kind": "drip", "bytes": 0}, {"kind": "drip", "interval": 0},
+                {"kind": "expire_url", "uses": -1}, {"kind": "info_override", "fields": 3}):
+        try:
+            hubmod.check_fault(dict(bad, repo=TINY))
+        except ValueError:
+            continue
+        raise AssertionError("accepted %r" % bad)
+    # what a server echoing data says: info fields, a request id, a message in the body alone
+    hub.set_faults([{"repo": TINY, "where": "api", "kind": "info_override",
+                     "fields": {"lastModified": "echo", "id": "other/id"}}])
+    d = req(ep + "/api/models/acme/tiny-model").json()
+    eq((d["lastModified"], d["id"]), ("echo", "other/id"), "override")
+    hub.set_faults([{"repo": TINY, "where": "api", "kind": "status", "status": 500,
+                     "request_id": "rid-echo", "message": "body words", "body_only": True}])
+    r = req(ep + "/api/models/acme/tiny-model")
+    eq((r.status, r.h("X-Request-Id"), r.h("X-Error-Message"), r.json()["error"]),
+       (500, "rid-echo", None, "body words"), "status extras")
+    # an error answer whose body drips
+    hub.set_faults([{"repo": TINY, "where": "api", "kind": "status", "status": 503, "drip": True,
+                     "bytes": 10, "interval": 0.1, "message": "m" * 40, "times": 1}])
+    t = time.time()
+    r = req(ep + "/api/models/acme/tiny-model")
+    eq((r.status, r.json()["error"]), (503, "m" * 40), "dripping error whole")
+    ok(time.time() - t >= 0.4, "error body dripped")
+    hub.clear_faults()
+
+
+@test
 def fault_tree_and_json(hub):
     ep = hub.endpoint
     hub.set_faults([{"repo": TINY, "kind": "unsafe_paths",

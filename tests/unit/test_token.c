@@ -77,6 +77,14 @@ START_TEST(refusals) {
     clear_env();
     ck_assert_int_eq(hf_token_load(write_file("empty", "\n"), &tok, &err), HF_OK);
     ck_assert_ptr_null(tok);
+    /* a folder, or a file that cannot be read, is no anonymous run */
+    ck_assert_int_eq(hf_token_load(dir, &tok, &err), HF_EUSAGE);
+    ck_assert_ptr_nonnull(strstr(err.msg, "is a folder"));
+    ck_assert_int_eq(hf_token_load("/proc/self/mem", &tok, &err), HF_EUSAGE);
+    ck_assert_ptr_nonnull(strstr(err.msg, "cannot read token file"));
+    setenv("HF_TOKEN_PATH", dir, 1);
+    ck_assert_int_eq(hf_token_load(NULL, &tok, &err), HF_EUSAGE);
+    unsetenv("HF_TOKEN_PATH");
     /* a missing default token file is no error */
     setenv("HF_TOKEN_PATH", "/nonexistent/token", 1);
     ck_assert_int_eq(hf_token_load(NULL, &tok, &err), HF_OK);
