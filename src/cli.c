@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "progress.h"
 #include "token.h"
 #include "url.h"
 
@@ -132,4 +133,21 @@ void hf_cli_say(const hf_cli *cli, const char *fmt, ...) {
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
     va_end(ap);
+}
+
+hf_code hf_cli_jobs(const char *arg, int *jobs, hf_error *err) {
+    char *end;
+    long n = strtol(arg, &end, 10);
+    if (*end || n < 1 || n > 64)
+        return hf_fail(err, HF_EUSAGE, "--jobs takes a number from 1 to 64, not '%s'", arg);
+    *jobs = (int)n;
+    return HF_OK;
+}
+
+hf_code hf_cli_progress(const char *arg, int *mode, hf_error *err) {
+    hf_progress_mode m;
+    if (!hf_progress_parse(arg, &m))
+        return hf_fail(err, HF_EUSAGE, "--progress takes auto, bar, log or none, not '%s'", arg);
+    *mode = (int)m;
+    return HF_OK;
 }

@@ -26,12 +26,14 @@ typedef struct {
 } hf_cli;
 
 /* getopt_long entries of the common options (end the caller's array with them). */
-#define HF_CLI_LONGOPTS                                                                           \
-    {"repo-type", required_argument, 0, 't'}, {"revision", required_argument, 0, 'r'},            \
-        {"include", required_argument, 0, 'i'}, {"exclude", required_argument, 0, 'x'},           \
-        {"endpoint", required_argument, 0, 1001}, {"token-file", required_argument, 0, 1002},     \
-        {"quiet", no_argument, 0, 'q'}, {"verbose", no_argument, 0, 'v'},                         \
-        {"help", no_argument, 0, 'h'}, {"version", no_argument, 0, 'V'}
+#define HF_CLI_LONGOPTS                                                                            \
+    {"repo-type", required_argument, 0, 't'}, {"revision", required_argument, 0, 'r'},             \
+        {"include", required_argument, 0, 'i'}, {"exclude", required_argument, 0, 'x'},            \
+        {"endpoint", required_argument, 0, 1001}, {"token-file", required_argument, 0, 1002},      \
+        {"quiet", no_argument, 0, 'q'}, {"verbose", no_argument, 0, 'v'},                          \
+        {"help", no_argument, 0, 'h'}, {                                                           \
+        "version", no_argument, 0, 'V'                                                             \
+    }
 #define HF_CLI_SHORTOPTS "t:r:i:x:qvhV"
 
 void hf_cli_init(hf_cli *cli, const char *prog);
@@ -47,6 +49,11 @@ void hf_cli_free(hf_cli *cli);
 hf_code hf_cli_client(hf_cli *cli, hf_client **out, hf_error *err);
 /* A logger to stderr at cli's verbosity. */
 hf_logger hf_cli_logger(hf_cli *cli);
+
+/* --jobs N: a number from 1 to 64 (HF_EUSAGE otherwise). */
+hf_code hf_cli_jobs(const char *arg, int *jobs, hf_error *err);
+/* --progress MODE: auto, bar, log or none (HF_EUSAGE otherwise); mode is an hf_progress_mode. */
+hf_code hf_cli_progress(const char *arg, int *mode, hf_error *err);
 
 /* Prints "PROG: error: MSG" and returns the exit code. */
 int hf_cli_fail(const hf_cli *cli, const hf_error *err);

@@ -138,9 +138,9 @@ const hf_logger *hf_client_logger(const hf_client *c) {
 }
 
 void hf_response_clear(hf_response *r) {
-    char **fields[] = {&r->location,   &r->error_code,  &r->error_message, &r->request_id,
-                       &r->link,       &r->repo_commit, &r->etag,          &r->linked_etag,
-                       &r->linked_size, &r->retry_after, &r->ratelimit,    &r->content_range,
+    char **fields[] = {&r->location,    &r->error_code,  &r->error_message, &r->request_id,
+                       &r->link,        &r->repo_commit, &r->etag,          &r->linked_etag,
+                       &r->linked_size, &r->retry_after, &r->ratelimit,     &r->content_range,
                        &r->content_type};
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
         free(*fields[i]);
@@ -207,7 +207,8 @@ size_t hf_response_header_cb(char *line, size_t size, size_t n, void *response) 
         {"content-type", offsetof(hf_response, content_type)},
     };
     for (size_t i = 0; i < sizeof wanted / sizeof wanted[0]; i++) {
-        if (strlen(wanted[i].name) == name_len && strncasecmp(line, wanted[i].name, name_len) == 0) {
+        if (strlen(wanted[i].name) == name_len &&
+            strncasecmp(line, wanted[i].name, name_len) == 0) {
             char **slot = (char **)((char *)r + wanted[i].off);
             free(*slot);
             *slot = header_value(v, vlen);
@@ -313,9 +314,36 @@ static bool is_redirect(long st) {
     return st == 301 || st == 302 || st == 303 || st == 307 || st == 308;
 }
 
+/* The method, body and Content-Type of a request with a body: the client's headers for url
+ * (the token only to the endpoint's origin) plus Content-Type, without curl's Expect. */
+static hf_code with_body(hf_client *c, CURL *easy, const char *url, const hf_http_body *send,
+                         struct curl_slist **extra, hf_error *err) {
+    bool same = hf_client_sends_token(c, url);
+    char ctype[160];
+    snprintf(ctype, sizeof ctype, "Content-Type: %s", send->content_type);
+    for (const struct curl_slist *p = same ? c->api_auth : c->api_anon; p; p = p->next) {
+        struct curl_slist *t = curl_slist_append(*extra, p->data);
+        if (!t)
+            return hf_fail(err, HF_EOTHER, "out of memory");
+        *extra = t;
+    }
+    const char *more[] = {ctype, "Expect:"};
+    for (size_t i = 0; i < 2; i++) {
+        struct curl_slist *t = curl_slist_append(*extra, more[i]);
+        if (!t)
+            return hf_fail(err, HF_EOTHER, "out of memory");
+        *extra = t;
+    }
+    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, *extra);
+    curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, send->method);
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDS, send->data ? send->data : "");
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)send->len);
+    return HF_OK;
+}
+
 /* One attempt: the request and its redirects. *retry says whether a failure is transient. */
-static hf_code get_once(hf_client *c, const char *url, size_t max_body, hf_response *resp,
-                        bool *retry, bool *token_sent, hf_error *err) {
+static hf_code get_once(hf_client *c, const char *url, const hf_http_body *send, size_t max_body,
+                        hf_response *resp, bool *retry, bool *token_sent, hf_error *err) {
     char *current = strdup(url);
     hf_code rc = HF_OK;
     *retry = false;
@@ -334,8 +362,15 @@ static hf_code get_once(hf_client *c, const char *url, size_t max_body, hf_respo
         curl_easy_setopt(c->easy, CURLOPT_WRITEFUNCTION, body_cb);
         curl_easy_setopt(c->easy, CURLOPT_WRITEDATA, &sink);
         curl_easy_setopt(c->easy, CURLOPT_ERRORBUFFER, detail);
+        struct curl_slist *extra = NULL;
+        if (send && (rc = with_body(c, c->easy, current, send, &extra, err)) != HF_OK) {
+            free_headers(extra);
+            break;
+        }
         CURLcode cc = curl_easy_perform(c->easy);
         curl_easy_setopt(c->easy, CURLOPT_ERRORBUFFER, NULL);
+        curl_easy_setopt(c->easy, CURLOPT_HTTPHEADER, NULL);
+        free_headers(extra);
         if (sink.too_large) {
             rc = hf_fail(err, HF_EINTEGRITY, "answer from %s is larger than %zu bytes", current,
                          max_body);
@@ -347,14 +382,14 @@ static hf_code get_once(hf_client *c, const char *url, size_t max_body, hf_respo
             break;
         }
         curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &resp->status);
-        hf_log(&c->log, HF_LOG_DEBUG, "GET %s -> %ld", current, resp->status);
-        if (!is_redirect(resp->status))
+        hf_log(&c->log, HF_LOG_DEBUG, "%s %s -> %ld", send ? send->method : "GET", current,
+               resp->status);
+        if (!is_redirect(resp->status) || send)
             break;
         char *next = NULL;
         curl_easy_getinfo(c->easy, CURLINFO_REDIRECT_URL, &next);
         if (!next) {
-            rc = hf_fail(err, HF_EINTEGRITY, "redirect without a usable Location from %s",
-                         current);
+            rc = hf_fail(err, HF_EINTEGRITY, "redirect without a usable Location from %s", current);
             break;
         }
         if (!hf_url_is_http(next)) {
@@ -372,9 +407,14 @@ static hf_code get_once(hf_client *c, const char *url, size_t max_body, hf_respo
 
 hf_code hf_http_get(hf_client *c, const char *url, size_t max_body, const hf_req_ctx *ctx,
                     hf_response *resp, hf_error *err) {
+    return hf_http_send(c, url, NULL, max_body, ctx, resp, err);
+}
+
+hf_code hf_http_send(hf_client *c, const char *url, const hf_http_body *send, size_t max_body,
+                     const hf_req_ctx *ctx, hf_response *resp, hf_error *err) {
     for (int attempt = 0;; attempt++) {
         bool retry, token_sent = false;
-        hf_code rc = get_once(c, url, max_body, resp, &retry, &token_sent, err);
+        hf_code rc = get_once(c, url, send, max_body, resp, &retry, &token_sent, err);
         if (rc == HF_OK && resp->status >= 200 && resp->status < 300)
             return HF_OK;
         if (rc == HF_OK)
@@ -384,8 +424,8 @@ hf_code hf_http_get(hf_client *c, const char *url, size_t max_body, const hf_req
                 return rc;
             hf_req_ctx x = ctx ? *ctx : (hf_req_ctx){0};
             x.token_sent = token_sent; /* by the request that got this answer */
-            hf_hub_answer a = {resp->status,      resp->error_code, resp->error_message,
-                               resp->request_id,  resp->body.data,  resp->body.len};
+            hf_hub_answer a = {resp->status,     resp->error_code, resp->error_message,
+                               resp->request_id, resp->body.data,  resp->body.len};
             return hf_hub_error(&a, &x, err);
         }
         long wait = hf_retry_delay_ms(attempt, rc == HF_OK ? resp->retry_after : NULL,

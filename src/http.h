@@ -74,4 +74,18 @@ void hf_sleep_ms(long ms);
 hf_code hf_http_get(hf_client *c, const char *url, size_t max_body, const hf_req_ctx *ctx,
                     hf_response *resp, hf_error *err);
 
+/* A request body: its method ("POST"), Content-Type and bytes. */
+typedef struct {
+    const char *method;
+    const char *content_type;
+    const void *data;
+    size_t len;
+} hf_http_body;
+
+/* hf_http_get with a body: the same retries, no redirects followed (a 3xx is a failure).
+ * On a failure mapped from an answer, that answer stays in resp (status, headers, body) so
+ * the caller may read more into it than hf_hub_error does. */
+hf_code hf_http_send(hf_client *c, const char *url, const hf_http_body *body, size_t max_body,
+                     const hf_req_ctx *ctx, hf_response *resp, hf_error *err);
+
 #endif
