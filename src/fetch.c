@@ -40,10 +40,10 @@ typedef struct {
     hf_lock lock;
     char *incomplete;
     int fd;
-    hf_hasher *hasher;    /* NULL while the hash worker holds it through `track` */
-    hf_hashtrack *track;  /* large files: hashed on the worker thread */
-    long long have;       /* bytes on disk (hashed, or handed to the worker) */
-    long long progress; /* `have` at the last failure: a retry that moved on starts afresh */
+    hf_hasher *hasher;   /* NULL while the hash worker holds it through `track` */
+    hf_hashtrack *track; /* large files: hashed on the worker thread */
+    long long have;      /* bytes on disk (hashed, or handed to the worker) */
+    long long progress;  /* `have` at the last failure: a retry that moved on starts afresh */
     int tries;
     int resumes;
     CURL *easy;
@@ -148,11 +148,12 @@ static void decide_body(job *j) {
             j->local_rc = hf_fail(&j->local_err, HF_EIO, "cannot restart %s: %s", j->incomplete,
                                   strerror(errno));
         else if (a == HF_RESUME_BAD)
-            j->local_rc = hf_fail(&j->local_err, HF_EINTEGRITY,
-                                  "the server answered the range request for '%s' with the "
-                                  "wrong range (%s; wanted bytes %lld- of %lld)",
-                                  j->e->path, j->resp.content_range ? j->resp.content_range : "none",
-                                  j->have, j->e->size);
+            j->local_rc =
+                hf_fail(&j->local_err, HF_EINTEGRITY,
+                        "the server answered the range request for '%s' with the "
+                        "wrong range (%s; wanted bytes %lld- of %lld)",
+                        j->e->path, j->resp.content_range ? j->resp.content_range : "none", j->have,
+                        j->e->size);
     } else {
         j->body = BODY_ERROR;
     }
@@ -338,15 +339,17 @@ static hf_code on_done(engine *g, job *j, CURLcode cc) {
         char *next = NULL;
         curl_easy_getinfo(j->easy, CURLINFO_REDIRECT_URL, &next);
         if (++j->hops > MAX_HOPS)
-            return fail(g, j, hf_fail(g->err, HF_EINTEGRITY, "too many redirects for '%s'",
-                                      j->e->path), false);
+            return fail(g, j,
+                        hf_fail(g->err, HF_EINTEGRITY, "too many redirects for '%s'", j->e->path),
+                        false);
         if (!next || !hf_url_is_http(next))
-            return fail(g, j, hf_fail(g->err, HF_EINTEGRITY,
-                                      "refusing a redirect to a non-HTTP URL for '%s'",
-                                      j->e->path), false);
+            return fail(g, j,
+                        hf_fail(g->err, HF_EINTEGRITY,
+                                "refusing a redirect to a non-HTTP URL for '%s'", j->e->path),
+                        false);
         if (j->resp.repo_commit && strcmp(j->resp.repo_commit, g->o->commit) != 0)
-            hf_log(logger(g), HF_LOG_WARN, "'%s': the server names commit %s, not %s",
-                   j->e->path, j->resp.repo_commit, g->o->commit);
+            hf_log(logger(g), HF_LOG_WARN, "'%s': the server names commit %s, not %s", j->e->path,
+                   j->resp.repo_commit, g->o->commit);
         char *copy = strdup(next);
         hf_code rc = copy ? issue(g, j, copy) : hf_fail(g->err, HF_EOTHER, "out of memory");
         free(copy);
@@ -359,13 +362,12 @@ static hf_code on_done(engine *g, job *j, CURLcode cc) {
             return issue(g, j, j->url);
         return fail(g, j,
                     hf_fail(g->err, HF_EINTEGRITY,
-                            "'%s': the server sent %lld bytes, the listing says %lld",
-                            j->e->path, j->have, j->e->size),
+                            "'%s': the server sent %lld bytes, the listing says %lld", j->e->path,
+                            j->have, j->e->size),
                     true);
     }
     if (st == 416) {
-        if (hf_resume_decide(st, j->resp.content_range, j->have, j->e->size) ==
-            HF_RESUME_COMPLETE)
+        if (hf_resume_decide(st, j->resp.content_range, j->have, j->e->size) == HF_RESUME_COMPLETE)
             return finish(g, j);
         if (!restart(j))
             return fail(g, j, hf_fail(g->err, HF_EIO, "cannot restart %s", j->incomplete), false);
@@ -373,8 +375,12 @@ static hf_code on_done(engine *g, job *j, CURLcode cc) {
     }
     hf_req_ctx ctx = {g->o->repo->id, g->o->revision, j->e->path,
                       hf_client_sends_token(g->o->client, j->url)};
-    hf_hub_answer a = {st, j->resp.error_code, j->resp.error_message, j->resp.request_id,
-                       j->errbody.data, j->errbody.len};
+    hf_hub_answer a = {st,
+                       j->resp.error_code,
+                       j->resp.error_message,
+                       j->resp.request_id,
+                       j->errbody.data,
+                       j->errbody.len};
     hf_code rc = hf_hub_error(&a, &ctx, g->err);
     if (hf_retry_status(st))
         return retry_later(g, j, rc, j->resp.retry_after, j->resp.ratelimit);
@@ -483,8 +489,8 @@ static hf_code start(engine *g, job *j) {
             return finish(g, j); /* all bytes were there already (or the file is empty) */
     }
     /* every try starts at the Hub: a CDN URL from an earlier try may have expired */
-    char *url = hf_url_resolve(hf_client_endpoint(g->o->client), g->o->repo, g->o->commit,
-                               j->e->path);
+    char *url =
+        hf_url_resolve(hf_client_endpoint(g->o->client), g->o->repo, g->o->commit, j->e->path);
     if (!url)
         return fail(g, j, hf_fail(g->err, HF_EOTHER, "out of memory"), false);
     j->hops = 0;

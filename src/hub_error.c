@@ -79,8 +79,8 @@ hf_code hf_hub_error(const hf_hub_answer *a, const hf_req_ctx *ctx, hf_error *er
     if (code_is(a, "RevisionNotFound"))
         return hf_fail(err, HF_ENOTFOUND, "revision '%s' not found in %s%s", rev, repo, rid);
     if (code_is(a, "EntryNotFound"))
-        return hf_fail(err, HF_ENOTFOUND, "'%s' not found in %s at %s%s", path ? path : "?",
-                       repo, rev, rid);
+        return hf_fail(err, HF_ENOTFOUND, "'%s' not found in %s at %s%s", path ? path : "?", repo,
+                       rev, rid);
     if (st == 401) {
         if (token)
             return hf_fail(err, HF_EAUTH,
@@ -103,6 +103,6 @@ hf_code hf_hub_error(const hf_hub_answer *a, const hf_req_ctx *ctx, hf_error *er
     if (st == 408 || st == 429 || st >= 500)
         return hf_fail(err, HF_ENETWORK, "the Hub kept failing (HTTP %ld) after retries%s%s%s", st,
                        sep, said, rid);
-    return hf_fail(err, HF_EOTHER, "unexpected answer from the Hub (HTTP %ld)%s%s%s", st, sep,
-                   said, rid);
+    return hf_fail(err, HF_EOTHER, "unexpected answer from the Hub (HTTP %ld)%s%s%s", st, sep, said,
+                   rid);
 }

@@ -33,8 +33,8 @@ json_t *hf_listing_json(const hf_listing *l) {
     if (!files)
         return NULL;
     return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o}", "repo_id", l->repo.id, "repo_type",
-                     hf_repo_type_name(l->repo.type), "revision", l->revision, "commit",
-                     l->commit, "endpoint", l->endpoint, "files", files);
+                     hf_repo_type_name(l->repo.type), "revision", l->revision, "commit", l->commit,
+                     "endpoint", l->endpoint, "files", files);
 }
 
 int hf_listing_write_tsv(FILE *f, const hf_listing *l) {

@@ -163,9 +163,8 @@ json_t *hf_manifest_json(const hf_manifest *m) {
     return json_pack("{s:s, s:s, s:s?, s:s, s:s?, s:s?, s:o, s:{s:s?, s:s?}, s:s?}", "repo_id",
                      m->repo_id, "repo_type", hf_repo_type_name(m->repo_type), "revision",
                      m->revision, "commit", m->commit, "commit_date", m->commit_date, "endpoint",
-                     m->endpoint, "files", files,
-                     "tool", "name", m->tool_name, "version", m->tool_version, "fetched_at",
-                     m->fetched_at);
+                     m->endpoint, "files", files, "tool", "name", m->tool_name, "version",
+                     m->tool_version, "fetched_at", m->fetched_at);
 }
 
 hf_code hf_manifest_write(const hf_manifest *m, const char *path, hf_error *err) {

@@ -10,15 +10,16 @@
 /* Trims surrounding white space in place; refuses anything else outside printable ASCII. */
 static hf_code clean(char *tok, const char *source, hf_error *err) {
     size_t n = strlen(tok);
-    while (n > 0 && (tok[n - 1] == '\n' || tok[n - 1] == '\r' || tok[n - 1] == ' ' ||
-                     tok[n - 1] == '\t'))
+    while (n > 0 &&
+           (tok[n - 1] == '\n' || tok[n - 1] == '\r' || tok[n - 1] == ' ' || tok[n - 1] == '\t'))
         tok[--n] = '\0';
     size_t start = strspn(tok, " \t\r\n");
     memmove(tok, tok + start, n - start + 1);
     for (char *p = tok; *p; p++)
         if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f)
             return hf_fail(err, HF_EUSAGE,
-                           "the token from %s contains white space or non-ASCII characters", source);
+                           "the token from %s contains white space or non-ASCII characters",
+                           source);
     return HF_OK;
 }
 

@@ -251,8 +251,8 @@ static hf_code run(options *o, char **sources, size_t n_sources, hf_error *err) 
             hf_cli_say(cli, "created %s %s", hf_repo_type_name(cli->repo.type), cli->repo.id);
         if (r.committed)
             hf_cli_say(cli,
-                       "%s@%s: commit %s (%zu files uploaded, %zu unchanged, %zu deleted; "
-                       "%zu LFS objects sent)",
+                       "%s@%s: commit %s (files: %zu uploaded, %zu unchanged, %zu deleted; "
+                       "LFS objects sent: %zu)",
                        cli->repo.id, r.manifest.revision, r.answer.commit, changed,
                        r.files.n - changed, r.n_deleted, r.lfs_sent);
         else

@@ -1207,6 +1207,10 @@ def parse_front_matter_yaml(text):
 
     if not lines:
         return None
+    if len(lines) == 1 and lines[0][1].lstrip()[:1] in "[{'\"":
+        v, j = _yaml_scalar_at(lines[0][1], lines[0][0])
+        _yaml_rest_empty(lines[0][1], j)
+        return v
     v = block(lines[0][0])
     if pos[0] != len(lines):
         raise YamlError("bad indentation near %r" % lines[pos[0]][1].strip())
