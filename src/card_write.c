@@ -2,6 +2,7 @@
 #include "card_write.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -171,30 +172,29 @@ static bool word_in(const char *s, const char *const *words) {
 /* Whether a plain scalar s could be read as something other than this string: YAML 1.1
  * booleans and nulls, anything starting like a number, an indicator or white space,
  * ": " and " #", and any byte outside printable ASCII. */
-static bool needs_quotes(const char *s) {
+static bool needs_quotes(const char *s, size_t n) {
     static const char *const words[] = {"y",    "n",     "yes",  "no", "on", "off",
                                         "true", "false", "null", "~",  NULL};
-    if (!*s || word_in(s, words))
+    if (!n || word_in(s, words))
         return true;
     if (strchr("-?:,[]{}#&*!|>'\"%@`+.0123456789 ", s[0]))
         return true;
-    size_t n = strlen(s);
     if (s[n - 1] == ' ' || s[n - 1] == ':')
         return true;
     if (strstr(s, ": ") || strstr(s, " #"))
         return true;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-        if (*p < 0x20 || *p >= 0x7f)
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] >= 0x7f)
             return true;
     return false;
 }
 
-static bool scalar(yaml_emitter_t *em, const char *s, bool is_string) {
+static bool scalar(yaml_emitter_t *em, const char *s, size_t n, bool is_string) {
     yaml_event_t ev;
-    bool quote = is_string && needs_quotes(s);
+    bool quote = is_string && needs_quotes(s, n);
     yaml_scalar_style_t style = quote ? YAML_DOUBLE_QUOTED_SCALAR_STYLE : YAML_PLAIN_SCALAR_STYLE;
-    if (!yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)s, (int)strlen(s), !quote,
-                                      quote, style))
+    if (n > INT_MAX || !yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)s, (int)n,
+                                                     !quote, quote, style))
         return false;
     return yaml_emitter_emit(em, &ev) != 0;
 }
@@ -214,7 +214,7 @@ static bool emit(yaml_emitter_t *em, const json_t *v, int depth) {
         const char *k;
         json_t *x;
         json_object_foreach((json_t *)v, k, x) {
-            if (!scalar(em, k, true) || !emit(em, x, depth + 1))
+            if (!scalar(em, k, strlen(k), true) || !emit(em, x, depth + 1))
                 return false;
         }
         return yaml_mapping_end_event_initialize(&ev) && yaml_emitter_emit(em, &ev);
@@ -234,10 +234,10 @@ static bool emit(yaml_emitter_t *em, const json_t *v, int depth) {
         return yaml_sequence_end_event_initialize(&ev) && yaml_emitter_emit(em, &ev);
     }
     case JSON_STRING:
-        return scalar(em, json_string_value(v), true);
+        return scalar(em, json_string_value(v), json_string_length(v), true);
     case JSON_INTEGER:
         snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-        return scalar(em, num, false);
+        return scalar(em, num, strlen(num), false);
     case JSON_REAL: {
         double d = json_real_value(v);
         snprintf(num, sizeof num, "%.17g", d);
@@ -245,14 +245,14 @@ static bool emit(yaml_emitter_t *em, const json_t *v, int depth) {
             strcat(num, ".0");
         if (strpbrk(num, "n")) /* inf and nan: JSON has none, and YAML spells them .inf */
             return false;
-        return scalar(em, num, false);
+        return scalar(em, num, strlen(num), false);
     }
     case JSON_TRUE:
-        return scalar(em, "true", false);
+        return scalar(em, "true", 4, false);
     case JSON_FALSE:
-        return scalar(em, "false", false);
+        return scalar(em, "false", 5, false);
     default:
-        return scalar(em, "null", false);
+        return scalar(em, "null", 4, false);
     }
 }
 

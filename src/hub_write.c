@@ -228,7 +228,7 @@ static hf_code parse_object(json_t *o, size_t i, hf_lfs_object *out, hf_error *e
     if (*end || cs <= 0 || out->size == 0)
         return hf_fail(err, HF_EINTEGRITY, "LFS batch answer: object %.12s has a bad chunk_size",
                        oid);
-    long long n = (out->size + cs - 1) / cs;
+    long long n = out->size / cs + (out->size % cs != 0);
     if (n > 100000)
         return hf_fail(err, HF_EINTEGRITY, "LFS batch answer: object %.12s has too many parts",
                        oid);
