@@ -15,7 +15,7 @@ GALAXY_BIN_DIR ?= $(or $(HF_BIN_DIR),$(CURDIR)/$(BIN))
 GALAXY_RUN      = $(GALAXY_PYTHON) tests/galaxy/gxrun.py --xsd $(GALAXY_SCHEMA)/galaxy.xsd \
                   --datatypes $(GALAXY_SCHEMA)/datatypes.txt
 SHED_DIR       := build/shed
-SHED_BINS      := hf-list hf-fetch hf-bundle
+SHED_BINS      := hf-list hf-fetch hf-bundle hf-upload
 
 CHECK_EXTRA += check-galaxy
 
