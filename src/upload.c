@@ -66,8 +66,14 @@ static hf_code settle_card(const hf_upload_opts *o, hf_upload_result *r, const h
         return HF_OK;
     hf_upload_file *given = hf_upload_files_find(&r->files, "README.md");
     const hf_entry *at_head = hf_entries_find(tree, "README.md");
-    if (!o->card && (given || at_head))
-        return HF_OK; /* an existing card is left as it is without --card */
+    if (!o->card && (given || at_head)) { /* an existing card is left as it is */
+        size_t len;
+        if (!o->want_card)
+            return HF_OK;
+        if (given && given->local)
+            return hf_read_file(given->local, MAX_README, &r->card_kept, &len, err);
+        return head_readme(o, r->head, tree, &r->card_kept, &len, err);
+    }
     json_t *meta;
     hf_code rc = card_meta(o, &meta, err);
     if (rc != HF_OK)
@@ -323,6 +329,7 @@ void hf_upload_result_free(hf_upload_result *r) {
     free(r->deleted);
     hf_commit_answer_free(&r->answer);
     free(r->card);
+    free(r->card_kept);
     hf_manifest_free(&r->manifest);
     memset(r, 0, sizeof *r);
 }

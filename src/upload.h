@@ -29,6 +29,7 @@ typedef struct {
     size_t n_sources;
     const char *const *tags; /* added to the card's tags */
     size_t n_tags;
+    bool want_card; /* fill card_kept when README.md is left as it is */
     int jobs;
     const char *tool_name, *tool_version;
     hf_fetch_progress_fn progress;
@@ -46,6 +47,7 @@ typedef struct {
     size_t lfs_sent; /* LFS objects sent (those the Hub lacked) */
     long long lfs_bytes;
     char *card;           /* the README.md this run writes, or NULL */
+    char *card_kept;      /* with want_card: the README.md left as it is, or NULL */
     hf_manifest manifest; /* of the new commit, or of the head when nothing changed */
 } hf_upload_result;
 

@@ -102,11 +102,26 @@ static int by_path(const void *a, const void *b) {
     return strcmp(((const hf_upload_file *)a)->path, ((const hf_upload_file *)b)->path);
 }
 
+/* The '=' of FILE=PATH_IN_REPO: the first one whose left side is an existing file, so that
+ * either side may hold '=' (NULL when there is none). */
+static const char *split_at(const char *src) {
+    const char *first = strchr(src, '=');
+    for (const char *eq = first; eq; eq = strchr(eq + 1, '=')) {
+        char *local = strndup(src, (size_t)(eq - src));
+        struct stat st;
+        bool file = local && stat(local, &st) == 0 && S_ISREG(st.st_mode);
+        free(local);
+        if (file)
+            return eq;
+    }
+    return first;
+}
+
 static hf_code one_source(hf_upload_files *f, const char *src, const hf_plan_opts *o,
                           hf_error *err) {
     struct stat st;
-    const char *eq = strrchr(src, '=');
-    if (stat(src, &st) != 0 && eq) {
+    const char *eq = stat(src, &st) != 0 ? split_at(src) : NULL;
+    if (eq) {
         /* FILE=PATH_IN_REPO */
         char *local = strndup(src, (size_t)(eq - src));
         char *path = local ? join(o->path_in_repo, eq + 1) : NULL;

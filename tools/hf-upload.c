@@ -6,6 +6,7 @@
 
 #include "card_write.h"
 #include "cli.h"
+#include "fsutil.h"
 #include "progress.h"
 #include "upload.h"
 
@@ -35,6 +36,8 @@ static const char usage[] =
     "                         base_model / datasets and the card's provenance\n"
     "      --tag TAG          a tag for the card (repeatable)\n"
     "      --no-card          never write README.md\n"
+    "      --card-output FILE the README.md of the result: the card written, or the one left\n"
+    "                         as it is (empty when there is none)\n"
     "  -o, --manifest FILE    the manifest of the new commit ('-' for stdout)\n"
     "  -n, --dry-run          print the plan (path, size, mode, action); upload nothing\n"
     "  -j, --jobs N           parallel LFS transfers (default 8)\n"
@@ -57,7 +60,7 @@ static const char usage[] =
 
 typedef struct {
     hf_cli cli;
-    const char *path_in_repo, *message, *description, *parent, *card_file, *manifest_out;
+    const char *path_in_repo, *message, *description, *parent, *card_file, *manifest_out, *card_out;
     const char *sources_files[MAX_LIST];
     size_t n_sources;
     const char *tags[MAX_LIST];
@@ -92,6 +95,7 @@ static hf_code parse(int argc, char **argv, options *o, bool *exit_now, hf_error
                                              {"dry-run", no_argument, 0, 'n'},
                                              {"jobs", required_argument, 0, 'j'},
                                              {"progress", required_argument, 0, 1312},
+                                             {"card-output", required_argument, 0, 1313},
                                              HF_CLI_LONGOPTS,
                                              {0, 0, 0, 0}};
     int opt;
@@ -148,6 +152,9 @@ static hf_code parse(int argc, char **argv, options *o, bool *exit_now, hf_error
             break;
         case 'o':
             o->manifest_out = optarg;
+            break;
+        case 1313:
+            o->card_out = optarg;
             break;
         case 'n':
             o->dry_run = true;
@@ -260,6 +267,9 @@ static hf_code run(options *o, char **sources, size_t n_sources, hf_error *err) 
                        cli->revision, r.head);
         if (o->manifest_out)
             rc = hf_manifest_write(&r.manifest, o->manifest_out, err);
+        const char *readme = r.card ? r.card : r.card_kept ? r.card_kept : "";
+        if (rc == HF_OK && o->card_out)
+            rc = hf_write_atomic(o->card_out, readme, strlen(readme), err);
         if (rc == HF_OK && !(o->manifest_out && strcmp(o->manifest_out, "-") == 0)) {
             const char *url = r.answer.pr_url ? r.answer.pr_url : r.answer.commit_url;
             printf("%s\n", url ? url : r.manifest.commit);

@@ -253,10 +253,11 @@ def test_card_merged_into_an_existing_readme(ctx):
     assert info["license"] == "mit" and info["pipeline_tag"] == "text-generation", info
     assert info["tags"] == ["yes", "null"] and info["library_name"] == "transformers", info
     assert after.split("\n---\n", 1)[1] == before.split("\n---\n", 1)[1], after
-    # without --card an existing card is left as it is
-    r = upload(ctx, TINY, write(ctx.path("x", "more.txt"), "m\n"))
+    # without --card an existing card is left as it is (and --card-output gives it)
+    r = upload(ctx, "--card-output", ctx.path("card.md"), TINY, write(ctx.path("x", "more.txt"), "m\n"))
     expect_exit(r, 0)
     assert tree_of(ctx, TINY)["README.md"].decode() == after
+    assert open(ctx.path("card.md")).read() == after
 
 
 def test_card_from_sources(ctx):
@@ -307,8 +308,9 @@ def test_unsafe_and_colliding_paths_refused(ctx):
 def test_file_equals_path_and_path_in_repo(ctx):
     a = write(ctx.path("a.txt"), "a\n")
     src = folder(ctx)
+    eq = write(ctx.path("k=v.txt"), "eq\n")
     r = upload(ctx, "--create", "--no-card", "--path-in-repo", "run1", "-x", "*.bin",
-               "alice/layout", f"{a}=docs/A.txt", src)
+               "alice/layout", f"{a}=docs/A.txt", src, f"{eq}=p=q.txt")
     expect_exit(r, 0)
     assert sorted(tree_of(ctx, "alice/layout")) == [".gitattributes", "run1/config.json", "run1/docs/A.txt",
-                                                   "run1/weights/small.safetensors"]
+                                                   "run1/p=q.txt", "run1/weights/small.safetensors"]
