@@ -237,6 +237,7 @@ static hf_code run(options *o, char **sources, size_t n_sources, hf_error *err) 
         .n_sources = o->n_sources,
         .tags = o->tags,
         .n_tags = o->n_tags,
+        .want_card = o->card_out != NULL,
         .jobs = o->jobs,
         .tool_name = "hf-upload",
         .tool_version = HF_VERSION,
