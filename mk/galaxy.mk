@@ -8,7 +8,7 @@
 #   make shed-test     the tests of every tool, run from build/shed alone
 # GALAXY_TOOLS lists the tools whose tests check-galaxy runs: a tool joins it
 # when its binary exists (never skip a listed tool whose binary is missing).
-GALAXY_TOOLS   ?= hf_list,hf_fetch,hf_bundle
+GALAXY_TOOLS   ?= hf_list,hf_fetch,hf_bundle,hf_upload
 GALAXY_PYTHON  ?= /usr/bin/python3
 GALAXY_SCHEMA  ?= $(CURDIR)/tests/galaxy/schema
 GALAXY_BIN_DIR ?= $(or $(HF_BIN_DIR),$(CURDIR)/$(BIN))
