@@ -40,6 +40,7 @@ static const char usage[] =
     "                         as it is (empty when there is none)\n"
     "  -o, --manifest FILE    the manifest of the new commit ('-' for stdout)\n"
     "  -n, --dry-run          print the plan (path, size, mode, action); upload nothing\n"
+    "                         (mode '?' for a repository that does not exist yet)\n"
     "  -j, --jobs N           parallel LFS transfers (default 8)\n"
     "      --progress MODE    auto, bar, log or none\n"
     "      --endpoint URL     default $HF_ENDPOINT, else https://huggingface.co\n"
@@ -196,8 +197,9 @@ static hf_code parse(int argc, char **argv, options *o, bool *exit_now, hf_error
 static void print_plan(const hf_upload_result *r) {
     for (size_t i = 0; i < r->files.n; i++) {
         const hf_upload_file *f = &r->files.v[i];
-        printf("%s\t%lld\t%s\t%s\n", f->path, f->size, f->lfs ? "lfs" : "regular",
-               f->unchanged ? "unchanged" : "upload");
+        /* a repository that does not exist yet cannot be asked for the modes */
+        const char *mode = f->lfs ? "lfs" : r->head[0] ? "regular" : "?";
+        printf("%s\t%lld\t%s\t%s\n", f->path, f->size, mode, f->unchanged ? "unchanged" : "upload");
     }
     for (size_t i = 0; i < r->n_deleted; i++)
         printf("%s\t\t\tdelete\n", r->deleted[i]);

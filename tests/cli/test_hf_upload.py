@@ -98,6 +98,10 @@ def test_unchanged_files_skipped_and_no_change_no_commit(ctx):
 
 def test_dry_run_sends_nothing(ctx):
     src = folder(ctx)
+    r = upload(ctx, "-n", "--create", "alice/dry", src)
+    expect_exit(r, 0, "dry run")
+    assert "config.json\t14\t?\tupload" in r.out, r.out
+    assert writes(ctx) == [], writes(ctx)
     expect_exit(upload(ctx, "--create", "alice/dry", src), 0)
     write(os.path.join(src, "new.txt"), "new\n")
     head = ctx.hub.commit_of("alice/dry")
