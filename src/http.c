@@ -319,16 +319,19 @@ static bool is_redirect(long st) {
 static hf_code with_body(hf_client *c, CURL *easy, const char *url, const hf_http_body *send,
                          struct curl_slist **extra, hf_error *err) {
     bool same = hf_client_sends_token(c, url);
-    char ctype[160];
+    char ctype[160], accept[160];
     snprintf(ctype, sizeof ctype, "Content-Type: %s", send->content_type);
+    snprintf(accept, sizeof accept, "Accept: %s", send->accept ? send->accept : "");
     for (const struct curl_slist *p = same ? c->api_auth : c->api_anon; p; p = p->next) {
+        if (send->accept && strncasecmp(p->data, "Accept:", 7) == 0)
+            continue;
         struct curl_slist *t = curl_slist_append(*extra, p->data);
         if (!t)
             return hf_fail(err, HF_EOTHER, "out of memory");
         *extra = t;
     }
-    const char *more[] = {ctype, "Expect:"};
-    for (size_t i = 0; i < 2; i++) {
+    const char *more[] = {ctype, "Expect:", accept};
+    for (size_t i = 0; i < (send->accept ? 3u : 2u); i++) {
         struct curl_slist *t = curl_slist_append(*extra, more[i]);
         if (!t)
             return hf_fail(err, HF_EOTHER, "out of memory");

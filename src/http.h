@@ -74,12 +74,14 @@ void hf_sleep_ms(long ms);
 hf_code hf_http_get(hf_client *c, const char *url, size_t max_body, const hf_req_ctx *ctx,
                     hf_response *resp, hf_error *err);
 
-/* A request body: its method ("POST"), Content-Type and bytes. */
+/* A request body: its method ("POST"), Content-Type and bytes, and the Accept header when it
+ * is not application/json (may be NULL). */
 typedef struct {
     const char *method;
     const char *content_type;
     const void *data;
     size_t len;
+    const char *accept;
 } hf_http_body;
 
 /* hf_http_get with a body: the same retries, no redirects followed (a 3xx is a failure).

@@ -43,7 +43,9 @@ static void said(const hf_response *r, char *out, size_t cap) {
  * their own code. */
 static hf_code post(hf_client *c, const char *url, const char *ctype, const char *body, size_t len,
                     const hf_repo *repo, const char *rev, hf_response *resp, hf_error *err) {
-    hf_http_body b = {"POST", ctype, body, len};
+    /* the git-LFS API answers in its own media type */
+    const char *lfs = "application/vnd.git-lfs+json";
+    hf_http_body b = {"POST", ctype, body, len, strcmp(ctype, lfs) == 0 ? lfs : NULL};
     hf_req_ctx ctx = {repo->id, rev, NULL, hf_client_has_token(c)};
     hf_code rc = hf_http_send(c, url, &b, MAX_ANSWER, &ctx, resp, err);
     if (rc == HF_OK || resp->status == 0)

@@ -1445,6 +1445,9 @@ class WriteMixin:
         ctype = (h.headers.get("Content-Type") or "").split(";")[0].strip()
         if ctype != "application/vnd.git-lfs+json":
             return h._send(self._error(422, "Content-Type must be application/vnd.git-lfs+json"))
+        accept = [a.split(";")[0].strip() for a in (h.headers.get("Accept") or "").split(",")]
+        if "application/vnd.git-lfs+json" not in accept:
+            return h._send(self._error(406, "Accept must be application/vnd.git-lfs+json"))
         try:
             d = json.loads(h.body)
             objs = d["objects"]

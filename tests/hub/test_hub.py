@@ -926,7 +926,7 @@ ALICE_W = {"Authorization": "Bearer fixture-token-alice-write"}
 
 def _post(url, obj, headers=None, ctype="application/json"):
     body = obj if isinstance(obj, bytes) else json.dumps(obj).encode()
-    return req(url, "POST", dict(headers or {}, **{"Content-Type": ctype}), body)
+    return req(url, "POST", dict(headers or {}, **{"Content-Type": ctype, "Accept": ctype}), body)
 
 
 def _ndjson(*ops):
@@ -1065,6 +1065,9 @@ def write_api(hub):
         eq(req(href, "PUT", ALICE, data).status, 400, "storage refuses Authorization")
         eq(req(href, "PUT", {}, b"y" * 10).status, 400, "storage checks the bytes")
         eq(req(href.replace("X-Amz-Signature=", "X-Amz-Signature=0"), "PUT", {}, data).status, 403, "signature")
+        eq(req(w.endpoint + "/alice/new-model.git/info/lfs/objects/batch", "POST",
+               dict(ALICE_W, **{"Content-Type": "application/vnd.git-lfs+json", "Accept": "application/json"}),
+               b'{"operation":"upload","objects":[]}').status, 406, "the LFS media type in Accept")
         # faults on write steps
         w.add_fault({"repo": "alice/new-model", "where": "commit", "kind": "status", "status": 503, "times": 1})
         eq(_post(api + "/commit/main", _ndjson(("header", {"summary": "x"})), ALICE_W,
