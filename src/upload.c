@@ -239,7 +239,7 @@ static hf_code find_head(const hf_upload_opts *o, hf_upload_result *r, hf_error 
     } else if (rc == HF_ENOTFOUND && o->create && o->dry_run) {
         hf_error_clear(err);
         return HF_OK; /* would be created: everything is new */
-    } else if (rc == HF_ENOTFOUND && err) {
+    } else if (rc == HF_ENOTFOUND && err && strncmp(err->msg, "repository ", 11) == 0) {
         char msg[sizeof err->msg];
         snprintf(msg, sizeof msg, "%s", err->msg);
         hf_fail(err, rc, "%.900s (--create makes a new repository)", msg);

@@ -166,6 +166,11 @@ def test_missing_repo_without_create(ctx):
     r = upload(ctx, "alice/nope", folder(ctx))
     expect_exit(r, 3, "not found", "--create")
     assert writes(ctx) == []
+    # a missing branch is not a missing repository: no advice to create one
+    r = upload(ctx, "-r", "no-such-branch", TINY, folder(ctx))
+    expect_exit(r, 3, "no-such-branch")
+    assert "--create" not in r.err, r.err
+    assert writes(ctx) == []
 
 
 def test_multipart_in_several_parts(ctx):
