@@ -13,7 +13,8 @@ test-data/hub/ (see test-data/hub/README.md) on two loopback listeners:
 Writes (hub-protocol.md, "Uploading"): POST /api/repos/create; POST
 /api/{type}s/{repo}/preupload/{rev}; POST /{prefix}{repo}.git/info/lfs/objects/batch
 (basic, or multipart in parts of `lfs_part_size` bytes above
-`lfs_multipart_threshold`: both settable in FixtureHub() and /__fixture/config)
+`lfs_multipart_threshold`: both settable in FixtureHub() and /__fixture/config;
+storage_dir=DIR streams storage PUTs to files there instead of memory)
 and .../verify; PUT of objects and parts to pre-signed /upload/ URLs on the CDN
 host (an Authorization header is refused, each part's length and the object's
 sha256 are checked); POST /api/complete_multipart; POST
@@ -870,7 +871,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         fx = self.server.fixture
         try:
             try:
-                self.body = self._read_body()
+                if (self.server.listener == "cdn" and self.command == "PUT" and fx.storage_dir
+                        and self.headers.get("Content-Length")):
+                    self.body = None            # storage streams it to disk (WriteMixin._receive)
+                else:
+                    self.body = self._read_body()
             except ValueError:
                 self.close_connection = True
                 self._send(Resp(400, [], b'{"error":"Bad request"}'), log=False)
@@ -1284,8 +1289,63 @@ def upload_path_problem(p):
     return None
 
 
+class Received:
+    """A storage PUT's body: in memory, or (with storage_dir) in a file; hashed once."""
+
+    def __init__(self, size, sha256, md5, data=None, path=None):
+        self.size, self.sha256, self.md5, self.data, self.path = size, sha256, md5, data, path
+
+    def chunks(self):
+        if self.data is not None:
+            yield self.data
+            return
+        with open(self.path, "rb") as f:
+            while True:
+                b = f.read(1 << 20)
+                if not b:
+                    return
+                yield b
+
+
+class PartsBlob(Blob):
+    """An object put together from parts on disk; read only when someone asks for it."""
+
+    def __init__(self, size, sha256, parts):
+        super().__init__(size)
+        self._sha256 = sha256
+        self.parts = parts
+
+    def data(self):
+        if self._data is None:
+            with self._lock:
+                if self._data is None:
+                    self._data = b"".join(c for p in self.parts for c in p.chunks())
+        return self._data
+
+
 class WriteMixin:
     """The write API of FixtureHub (mixed into it)."""
+
+    def _receive(self, h):
+        """The body of a storage PUT: read already, or streamed to storage_dir."""
+        if h.body is not None:
+            data = bytes(h.body)
+            return Received(len(data), hashlib.sha256(data).hexdigest(), hashlib.md5(data).hexdigest(),
+                            data=data)
+        n = int(h.headers.get("Content-Length") or 0)
+        sha, md5 = hashlib.sha256(), hashlib.md5()
+        fd, path = tempfile.mkstemp(prefix="put-", dir=self.storage_dir)
+        left = n
+        with os.fdopen(fd, "wb") as f:
+            while left > 0:
+                b = h.rfile.read(min(1 << 20, left))
+                if not b:
+                    break
+                f.write(b)
+                sha.update(b)
+                md5.update(b)
+                left -= len(b)
+        return Received(n - left, sha.hexdigest(), md5.hexdigest(), path=path)
 
     def _init_write(self, lfs_part_size, lfs_multipart_threshold):
         self.lfs_part_size = int(lfs_part_size)
@@ -1531,13 +1591,21 @@ class WriteMixin:
         with self._write_lock:
             stored = dict(up["parts"])
         for n, tag in zip(nums, etags):
-            if n not in stored or hashlib.md5(stored[n]).hexdigest() != tag:
+            if n not in stored or stored[n].md5 != tag:
                 return h._send(self._error(400, "Part %d was not uploaded, or its ETag differs" % n))
-        data = b"".join(stored[n] for n in nums)
-        if len(data) != up["size"] or hashlib.sha256(data).hexdigest() != up["oid"]:
+        parts = [stored[n] for n in nums]
+        sha = hashlib.sha256()
+        for p in parts:
+            for c in p.chunks():
+                sha.update(c)
+        if sum(p.size for p in parts) != up["size"] or sha.hexdigest() != up["oid"]:
             return h._send(self._error(400, "The parts do not make object %s" % up["oid"]))
+        if all(p.data is not None for p in parts):
+            blob = Blob(up["size"], data=b"".join(p.data for p in parts))
+        else:
+            blob = PartsBlob(up["size"], up["oid"], parts)
         with self._write_lock:
-            self.store.objects[up["oid"]] = Blob(len(data), data=data)
+            self.store.objects[up["oid"]] = blob
             self._uploads.pop(uid, None)
         return h._send(self._json(200, {"success": True}))
 
@@ -1563,6 +1631,8 @@ class WriteMixin:
             except OSError:
                 pass
             return
+        if h.body is None:
+            h.close_connection = True      # an answer before the body is read ends the connection
         if f:
             return h._send(self._status_fault(f[0]))
         if h.headers.get("Authorization") is not None:
@@ -1570,7 +1640,6 @@ class WriteMixin:
                                            "Only one auth mechanism allowed; only the X-Amz-Algorithm "
                                            "query parameter, Signature query string parameter or the "
                                            "Authorization header should be specified"))
-        data = h.body
         if uid is not None:
             try:
                 n = int(_q1(qs, "partNumber", ""))
@@ -1581,11 +1650,12 @@ class WriteMixin:
                 return h._send(self._cdn_error(403, "AccessDenied", bad or "No such upload"))
             count = (up["size"] + up["chunk"] - 1) // up["chunk"]
             want = up["chunk"] if n < count else up["size"] - up["chunk"] * (count - 1)
-            if not 1 <= n <= count or len(data) != want:
+            got = self._receive(h)
+            if not 1 <= n <= count or got.size != want:
                 return h._send(self._cdn_error(400, "InvalidPart", "Part %d must be %d bytes, got %d" %
-                                               (n, want, len(data))))
+                                               (n, want, got.size)))
             with self._write_lock:
-                up["parts"][n] = bytes(data)
+                up["parts"][n] = got
         else:
             try:
                 size = int(_q1(qs, "size", ""))
@@ -1594,12 +1664,15 @@ class WriteMixin:
             bad = self._check_signed("put:%s:%d" % (oid, size), qs)
             if bad:
                 return h._send(self._cdn_error(403, "AccessDenied", bad))
-            if len(data) != size or hashlib.sha256(data).hexdigest() != oid:
+            got = self._receive(h)
+            if got.size != size or got.sha256 != oid:
                 return h._send(self._cdn_error(400, "BadDigest",
                                                "The content does not match the object's sha256 and size"))
             with self._write_lock:
-                self.store.objects[oid] = Blob(len(data), data=bytes(data))
-        return h._send(Resp(200, [("ETag", '"%s"' % hashlib.md5(data).hexdigest())], b""))
+                self.store.objects[oid] = (Blob(got.size, data=got.data) if got.data is not None
+                                           else PartsBlob(got.size, got.sha256, [got]))
+        h.close_connection = False
+        return h._send(Resp(200, [("ETag", '"%s"' % got.md5)], b""))
 
     # -- commit ----------------------------------------------------------------------
     def _api_commit(self, h, repo, rev, qs):
@@ -1703,8 +1776,9 @@ class WriteMixin:
 
 class FixtureHub(WriteMixin):
     def __init__(self, data_dir=None, tls_dir=None, page_size=1000, port=0, cdn_port=0, log_file=None,
-                 lfs_part_size=16 << 20, lfs_multipart_threshold=None):
+                 lfs_part_size=16 << 20, lfs_multipart_threshold=None, storage_dir=None):
         self.store = Store(data_dir)
+        self.storage_dir = storage_dir
         self._init_write(lfs_part_size, lfs_part_size if lfs_multipart_threshold is None
                          else lfs_multipart_threshold)
         self.tls_dir = tls_dir

@@ -1084,6 +1084,39 @@ def write_api(hub):
            in methods, "the log shows writes")
 
 
+@test
+def write_api_storage_on_disk(hub):
+    tmp = tempfile.mkdtemp()
+    try:
+        with FixtureHub(lfs_part_size=1000, storage_dir=tmp) as w:
+            eq(_post(w.endpoint + "/api/repos/create", {"name": "disk", "organization": "alice"}, ALICE_W).status,
+               200, "create")
+            big, small = os.urandom(2500), b"small object"
+            _push_lfs(w, "alice/disk", big)
+            _push_lfs(w, "alice/disk", small)
+            ok(len(os.listdir(tmp)) == 4, "three parts and one object in files: %s" % os.listdir(tmp))
+            r = _post(w.endpoint + "/api/models/alice/disk/commit/main", _ndjson(
+                ("header", {"summary": "on disk"}),
+                ("lfsFile", {"path": "b.bin", "algo": "sha256", "oid": hashlib.sha256(big).hexdigest(),
+                             "size": len(big)}),
+                ("lfsFile", {"path": "s.bin", "algo": "sha256", "oid": hashlib.sha256(small).hexdigest(),
+                             "size": len(small)})), ALICE_W, "application/x-ndjson")
+            eq(r.status, 200, "commit")
+            for p, data in (("b.bin", big), ("s.bin", small)):
+                r, _ = follow(w, w.endpoint + "/alice/disk/resolve/main/" + p, ALICE)
+                eq(r.body, data, "read back " + p)
+            # a part of the wrong size is refused, and the connection still works
+            r = _post(w.endpoint + "/alice/disk.git/info/lfs/objects/batch",
+                      {"operation": "upload", "transfers": ["multipart"], "objects": [
+                          {"oid": hashlib.sha256(b"z" * 1500).hexdigest(), "size": 1500}]}, ALICE_W,
+                      "application/vnd.git-lfs+json")
+            url = r.json()["objects"][0]["actions"]["upload"]["header"]["00001"]
+            eq(req(url, "PUT", {}, b"z" * 999).status, 400, "short part")
+            eq(req(url, "PUT", {}, b"z" * 1000).status, 200, "right part")
+    finally:
+        shutil.rmtree(tmp)
+
+
 def main():
     t0 = time.time()
     passed = failed = 0
