@@ -1,5 +1,5 @@
 # hf-galaxy: Hugging Face Hub tools for Galaxy.
-#   make            build bin/hf-list, bin/hf-fetch, bin/hf-bundle
+#   make            build bin/hf-list, bin/hf-fetch, bin/hf-bundle, bin/hf-upload
 #   make check      install missing Debian packages, build, run every test
 #   make ci         what CI runs: check, then check again under ASan+UBSan
 #   make demo       list and fetch a fixture repository, offline

@@ -1,6 +1,6 @@
 # The benchmark (not part of `make check`): tests/bench/bench.py and tests/bench/bundle_bench.py,
 # results in BENCHMARKS.md.
-#   make bench        both benchmarks below, one after the other (about 6–7 minutes):
+#   make bench        the three benchmarks below, one after the other (about 8 minutes):
 #                     1. hf-fetch on one 1 GiB LFS file (bytes from nginx on loopback as the
 #                     CDN) and on 300 files of 8 KiB, against `openssl dgst -sha256`, curl,
 #                     a curl -L loop and @huggingface/hub's snapshotDownload (pinned, npm-
@@ -8,6 +8,10 @@
 #                     2. hf-bundle (the `bench-bundle` target alone). About 3.5 minutes.
 #   make bench-bundle hf-bundle of a 1 GiB snapshot against `tar cf` and `tar -I 'zstd -T2'`,
 #                     and `hf-bundle --repo` against `hf-fetch --local-dir` then hf-bundle.
+#   make bench-upload hf-upload of a 1 GiB LFS file (multipart, 64 MiB parts, 8 at a time) to
+#                     the fixture's storage against `openssl dgst -sha256` plus curl PUTting the
+#                     same parts (--parallel) and the completion call; hf-upload's peak RSS.
+#                     Target: within 1.3x, under 32 MiB. Also the third part of `make bench`.
 # BENCH_ARGS passes options to bench.py (python3 tests/bench/bench.py --help), e.g.
 #   make bench BENCH_ARGS='--runs 3 --cases small,small-front'
 # BUNDLE_BENCH_ARGS passes options to bundle_bench.py (its --help), e.g.
@@ -17,8 +21,9 @@
 # other, then fails.
 BENCH_ARGS ?=
 BUNDLE_BENCH_ARGS ?=
+UPLOAD_BENCH_ARGS ?=
 
-.PHONY: bench-bundle
+.PHONY: bench-bundle bench-upload
 
 # zstd (for the tar -I zstd rows) through apt-get, only when it is missing
 BENCH_ZSTD = command -v zstd >/dev/null 2>&1 || { \
@@ -31,15 +36,20 @@ BENCH_FETCH_CMD = BENCH_COMMAND="make bench$(if $(BENCH_ARGS), BENCH_ARGS='$(BEN
 	  $(PYTHON) tests/bench/bench.py --bin $(CURDIR)/$(BIN) $(BENCH_ARGS)
 BENCH_BUNDLE_CMD = BENCH_COMMAND="make $@$(if $(BUNDLE_BENCH_ARGS), BUNDLE_BENCH_ARGS='$(BUNDLE_BENCH_ARGS)')" \
 	  $(PYTHON) tests/bench/bundle_bench.py --bin $(CURDIR)/$(BIN) $(BUNDLE_BENCH_ARGS)
+BENCH_UPLOAD_CMD = $(PYTHON) tests/bench/upload_bench.py --bin $(CURDIR)/$(BIN) $(UPLOAD_BENCH_ARGS)
 
 bench: deps all
 	@tests/bench/deps.sh
 	@$(BENCH_ZSTD)
 	rc=0; $(BENCH_FETCH_CMD) || rc=$$?; \
 	$(BENCH_BUNDLE_CMD) || rc=$$?; \
+	$(BENCH_UPLOAD_CMD) || rc=$$?; \
 	exit $$rc
 
 bench-bundle: deps all
 	@tests/bench/deps.sh
 	@$(BENCH_ZSTD)
 	$(BENCH_BUNDLE_CMD)
+
+bench-upload: deps all
+	$(BENCH_UPLOAD_CMD)

@@ -13,7 +13,7 @@
 #                      from those folders alone
 # GALAXY_TOOLS lists the tools whose tests check-galaxy runs: a tool joins it
 # when its binary exists (never skip a listed tool whose binary is missing).
-GALAXY_TOOLS   ?= hf_list,hf_fetch,hf_bundle,data_manager_hf_fetch
+GALAXY_TOOLS   ?= hf_list,hf_fetch,hf_bundle,hf_upload,data_manager_hf_fetch
 # Data managers (IUC layout), linted and tested like Galaxy runs them (tests/galaxy/gxdm.py).
 GALAXY_DATA_MANAGERS := data_managers/data_manager_hf_fetch
 # Workflows (IWC layout: workflows/NAME/NAME.ga and NAME-tests.yml), their tests run
@@ -31,7 +31,7 @@ GALAXY_BIN_DIR ?= $(or $(HF_BIN_DIR),$(CURDIR)/$(BIN))
 GALAXY_RUN      = $(GALAXY_PYTHON) tests/galaxy/gxrun.py --xsd $(GALAXY_SCHEMA)/galaxy.xsd \
                   --datatypes $(GALAXY_SCHEMA)/datatypes.txt --profile-floor $(GALAXY_PROFILE_FLOOR)
 SHED_DIR       := build/shed
-SHED_BINS      := hf-list hf-fetch hf-bundle
+SHED_BINS      := hf-list hf-fetch hf-bundle hf-upload
 SHED_DM_DIR    := build/data_managers
 IWC_DIR        := build/iwc
 GALAXY_WORKFLOW_RUN = $(GALAXY_PYTHON) tests/galaxy/gxworkflow.py --xsd $(GALAXY_SCHEMA)/galaxy.xsd \

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "progress.h"
 #include "token.h"
 #include "url.h"
 #include "version.h"
@@ -171,4 +172,21 @@ int hf_cli_end(hf_cli *cli, hf_code rc, const hf_error *err) {
     int code = rc == HF_OK ? 0 : hf_cli_fail(cli, err);
     hf_cli_free(cli);
     return code;
+}
+
+hf_code hf_cli_jobs(const char *arg, int *jobs, hf_error *err) {
+    char *end;
+    long n = strtol(arg, &end, 10);
+    if (*end || n < 1 || n > 64)
+        return hf_fail(err, HF_EUSAGE, "--jobs takes a number from 1 to 64, not '%s'", arg);
+    *jobs = (int)n;
+    return HF_OK;
+}
+
+hf_code hf_cli_progress(const char *arg, int *mode, hf_error *err) {
+    hf_progress_mode m;
+    if (!hf_progress_parse(arg, &m))
+        return hf_fail(err, HF_EUSAGE, "--progress takes auto, bar, log or none, not '%s'", arg);
+    *mode = (int)m;
+    return HF_OK;
 }

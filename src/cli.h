@@ -65,6 +65,10 @@ hf_code hf_cli_format(const char *arg, bool *json, hf_error *err);
 /* The end of a main: 0 when rc is HF_OK, else the error printed and its exit code; cli
  * freed. */
 int hf_cli_end(hf_cli *cli, hf_code rc, const hf_error *err);
+/* --jobs N: a number from 1 to 64 (HF_EUSAGE otherwise). */
+hf_code hf_cli_jobs(const char *arg, int *jobs, hf_error *err);
+/* --progress MODE: auto, bar, log or none (HF_EUSAGE otherwise); mode is an hf_progress_mode. */
+hf_code hf_cli_progress(const char *arg, int *mode, hf_error *err);
 
 /* Prints "PROG: error: MSG" and returns the exit code. */
 int hf_cli_fail(const hf_cli *cli, const hf_error *err);

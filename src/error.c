@@ -60,6 +60,8 @@ const char *hf_code_name(hf_code code) {
         return "network";
     case HF_EIO:
         return "I/O";
+    case HF_ECONFLICT:
+        return "conflict";
     default:
         return "error";
     }

@@ -14,6 +14,7 @@ typedef enum {
     HF_EINTEGRITY = 5, /* integrity or unsafe data from the server */
     HF_ENETWORK = 6,   /* network or server failure after retries */
     HF_EIO = 7,        /* local I/O error */
+    HF_ECONFLICT = 8,  /* the branch moved, or the Hub refused a commit as conflicting */
 } hf_code;
 
 /* The library never prints: a failing call fills one of these and returns its code. */

@@ -327,8 +327,41 @@ static hf_code api_restart(void *ctx, hf_error *err) {
     return HF_OK;
 }
 
+hf_code hf_client_setup_body(hf_client *c, CURL *easy, const char *url, const hf_http_body *send,
+                             struct curl_slist **extra, hf_error *err) {
+    bool same = hf_client_sends_token(c, url);
+    char ctype[160], accept[160];
+    snprintf(ctype, sizeof ctype, "Content-Type: %s", send->content_type);
+    snprintf(accept, sizeof accept, "Accept: %s", send->accept ? send->accept : "");
+    for (const struct curl_slist *p = same ? c->api_auth : c->api_anon; p; p = p->next) {
+        if (send->accept && strncasecmp(p->data, "Accept:", 7) == 0)
+            continue;
+        struct curl_slist *t = curl_slist_append(*extra, p->data);
+        if (!t)
+            return hf_fail(err, HF_EOTHER, "out of memory");
+        *extra = t;
+    }
+    const char *more[] = {ctype, "Expect:", accept};
+    for (size_t i = 0; i < (send->accept ? 3u : 2u); i++) {
+        struct curl_slist *t = curl_slist_append(*extra, more[i]);
+        if (!t)
+            return hf_fail(err, HF_EOTHER, "out of memory");
+        *extra = t;
+    }
+    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, *extra);
+    curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, send->method);
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDS, send->data ? send->data : "");
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)send->len);
+    return HF_OK;
+}
+
 hf_code hf_http_get(hf_client *c, const char *url, size_t max_body, const hf_req_ctx *ctx,
                     hf_response *resp, hf_error *err) {
+    return hf_http_send(c, url, NULL, max_body, ctx, resp, err);
+}
+
+hf_code hf_http_send(hf_client *c, const char *url, const hf_http_body *send, size_t max_body,
+                     const hf_req_ctx *ctx, hf_response *resp, hf_error *err) {
     hf_buf body = {0};
     api_body b = {&body, max_body, url};
     hf_xfer_opts o = {.client = c,
@@ -336,6 +369,7 @@ hf_code hf_http_get(hf_client *c, const char *url, size_t max_body, const hf_req
                       .kind = HF_REQ_API,
                       .size = -1,
                       .ctx = ctx,
+                      .send = send,
                       .sink = {api_write, api_restart, &b}};
     hf_xfer x;
     hf_code rc = hf_xfer_init(&x, &o, err);
@@ -343,12 +377,15 @@ hf_code hf_http_get(hf_client *c, const char *url, size_t max_body, const hf_req
         return rc;
     rc = hf_xfer_run(&x, c->easy, err);
     hf_response_clear(resp);
+    /* the last answer's headers, and its body: what was asked, or the error's */
+    *resp = x.resp;
+    x.resp = (hf_response){.content_length = -1};
     if (rc == HF_OK) {
-        *resp = x.resp; /* the answer's headers, and its body */
         resp->body = body;
-        x.resp = (hf_response){.content_length = -1};
     } else {
         hf_buf_free(&body);
+        resp->body = x.errbody;
+        x.errbody = (hf_buf){0};
     }
     hf_xfer_free(&x);
     return rc;

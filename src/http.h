@@ -76,4 +76,27 @@ void hf_sleep_ms(long ms);
 hf_code hf_http_get(hf_client *c, const char *url, size_t max_body, const hf_req_ctx *ctx,
                     hf_response *resp, hf_error *err);
 
+/* A request body: its method ("POST"), Content-Type and bytes, and the Accept header when it
+ * is not application/json (may be NULL). */
+typedef struct {
+    const char *method;
+    const char *content_type;
+    const void *data;
+    size_t len;
+    const char *accept;
+} hf_http_body;
+
+/* hf_http_get with a body, through the same engine: the same retries and deadline, no
+ * redirects followed (a 3xx is a failure). On a failure mapped from an answer, that answer
+ * stays in resp (status, headers, body) so the caller may read more into it than hf_hub_error
+ * does; after a network failure resp->status is 0. */
+hf_code hf_http_send(hf_client *c, const char *url, const hf_http_body *body, size_t max_body,
+                     const hf_req_ctx *ctx, hf_response *resp, hf_error *err);
+
+/* After hf_client_setup of an API request to url: the method, body, Content-Type (and Accept)
+ * of send, with the client's headers for url (the token only to the endpoint's origin) and no
+ * `Expect:`. *extra is the header list curl uses: the caller frees it after the request. */
+hf_code hf_client_setup_body(hf_client *c, CURL *easy, const char *url, const hf_http_body *send,
+                             struct curl_slist **extra, hf_error *err);
+
 #endif

@@ -59,8 +59,8 @@ void hf_progress_update(void *ctx, const hf_fetch_stats *s, bool final) {
     hf_format_bytes(s->bytes_done, done);
     hf_format_bytes(s->bytes_total, total);
     hf_format_bytes(secs > 0 ? (long long)((double)s->bytes_done / secs) : 0, rate);
-    int pct = s->bytes_total > 0 ? (int)(100.0 * (double)s->bytes_done / (double)s->bytes_total)
-                                 : 100;
+    int pct =
+        s->bytes_total > 0 ? (int)(100.0 * (double)s->bytes_done / (double)s->bytes_total) : 100;
     if (p->mode == HF_PROGRESS_BAR) {
         char bar[31];
         int fill = pct * 30 / 100;

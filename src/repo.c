@@ -11,7 +11,7 @@ bool hf_repo_type_parse(const char *s, hf_repo_type *out) {
     static const struct {
         const char *name;
         hf_repo_type type;
-    } names[] = {{"model", HF_MODEL},     {"models", HF_MODEL}, {"dataset", HF_DATASET},
+    } names[] = {{"model", HF_MODEL},      {"models", HF_MODEL}, {"dataset", HF_DATASET},
                  {"datasets", HF_DATASET}, {"space", HF_SPACE},  {"spaces", HF_SPACE}};
     for (size_t i = 0; s && i < sizeof names / sizeof names[0]; i++) {
         if (strcmp(s, names[i].name) == 0) {

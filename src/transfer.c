@@ -75,6 +75,8 @@ hf_code hf_xfer_init(hf_xfer *x, const hf_xfer_opts *o, hf_error *err) {
 }
 
 void hf_xfer_free(hf_xfer *x) {
+    curl_slist_free_all(x->send_headers);
+    x->send_headers = NULL;
     free(x->start);
     free(x->current);
     hf_response_clear(&x->resp);
@@ -86,7 +88,7 @@ void hf_xfer_free(hf_xfer *x) {
  * body asked for, from the byte reached. */
 static void decide_body(hf_xfer *x) {
     long st = x->resp.status;
-    if (hf_xfer_is_redirect(st)) {
+    if (hf_xfer_is_redirect(st) && !x->o.send) {
         x->body = BODY_DISCARD;
         return;
     }
@@ -194,7 +196,12 @@ hf_code hf_xfer_setup(hf_xfer *x, CURL *easy, hf_error *err) {
     x->range[0] = '\0';
     x->deadline_hit = false;
     x->sent_ms = now_ms();
+    curl_slist_free_all(x->send_headers); /* the last request's, unused since the reset */
+    x->send_headers = NULL;
     hf_code rc = hf_client_setup(x->o.client, easy, x->current, x->o.kind, &x->resp, err);
+    if (rc == HF_OK && x->o.send)
+        rc = hf_client_setup_body(x->o.client, easy, x->current, x->o.send, &x->send_headers,
+                                  err);
     if (rc != HF_OK)
         return rc;
     if (x->o.size >= 0 && x->have > 0) {
@@ -339,9 +346,9 @@ hf_xfer_step hf_xfer_after(hf_xfer *x, CURL *easy, CURLcode cc, hf_error *err) {
     }
     long st = 0;
     curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &st);
-    hf_log(logger(x), HF_LOG_DEBUG, "GET %s%s%s -> %ld", x->current,
-           x->range[0] ? " from byte " : "", x->range, st);
-    if (hf_xfer_is_redirect(st))
+    hf_log(logger(x), HF_LOG_DEBUG, "%s %s%s%s -> %ld", x->o.send ? x->o.send->method : "GET",
+           x->current, x->range[0] ? " from byte " : "", x->range, st);
+    if (hf_xfer_is_redirect(st) && !x->o.send)
         return follow(x, easy, err);
     if (st >= 200 && st < 300) {
         if (x->o.size < 0 || x->have == x->o.size)

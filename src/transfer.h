@@ -45,6 +45,9 @@ typedef struct {
     const hf_req_ctx *ctx; /* names the request in messages (copied) */
     const char *commit;    /* when set: a redirect naming another commit is warned about */
     const char *what;      /* what is transferred, for messages (e.g. the file's path) */
+    /* A request body (an API POST): sent whole again by every try; a 3xx answer to it is
+     * not followed but is a failure. NULL: a GET. */
+    const hf_http_body *send;
     hf_xfer_sink sink;
 } hf_xfer_opts;
 
@@ -71,6 +74,7 @@ typedef struct {
     hf_buf errbody; /* an error answer's body, for its message */
     char errbuf[CURL_ERROR_SIZE];
     char range[48];
+    struct curl_slist *send_headers; /* the request's headers when it has a body */
     long long sent_ms; /* when this request was sent */
     bool deadline_hit; /* an error answer's body took longer than the API deadline */
     hf_code stop;      /* a failure found inside the write callback */

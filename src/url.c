@@ -74,8 +74,7 @@ char *hf_url_tree(const char *endpoint, const hf_repo *repo, const char *rev, co
     return hf_buf_take(&b);
 }
 
-char *hf_url_resolve(const char *endpoint, const hf_repo *repo, const char *rev,
-                     const char *path) {
+char *hf_url_resolve(const char *endpoint, const hf_repo *repo, const char *rev, const char *path) {
     hf_buf b = {0};
     hf_buf_addf(&b, "%s/%s%s/resolve/", endpoint, hf_repo_type_url_prefix(repo->type), repo->id);
     hf_url_encode(&b, rev, false);
@@ -106,8 +105,8 @@ bool hf_url_same_origin(const char *a, const char *b) {
     char *sa, *ha, *pa, *sb, *hb, *pb;
     bool oka = origin_of(a, &sa, &ha, &pa);
     bool okb = origin_of(b, &sb, &hb, &pb);
-    bool same = oka && okb && strcasecmp(sa, sb) == 0 && strcasecmp(ha, hb) == 0 &&
-                strcmp(pa, pb) == 0;
+    bool same =
+        oka && okb && strcasecmp(sa, sb) == 0 && strcasecmp(ha, hb) == 0 && strcmp(pa, pb) == 0;
     if (oka) {
         curl_free(sa);
         curl_free(ha);

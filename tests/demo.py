@@ -3,7 +3,9 @@
 
 Starts the fixture Hub on 127.0.0.1, lists a repository at a pinned revision,
 fetches it verified into a folder with a manifest, refetches it from that
-manifest, and (when hf-bundle is built) packs it into a deterministic archive.
+manifest, (when hf-bundle is built) packs it into a deterministic archive, and
+(when hf-upload is built) pushes a derived model with a card naming its source,
+then fetches that commit back from the upload's manifest.
 """
 import argparse
 import filecmp
@@ -44,6 +46,22 @@ def main():
         if os.path.exists(os.path.join(args.bin, "hf-bundle")):
             run("hf-bundle", "-o", "tiny-model.tar.gz", "tiny-model")
             run("hf-bundle", "--verify", "tiny-model.tar.gz")
+        if os.path.exists(os.path.join(args.bin, "hf-upload")):
+            os.makedirs(os.path.join(work, "derived"))
+            with open(os.path.join(work, "derived", "adapter.safetensors"), "wb") as f:
+                f.write(os.urandom(1 << 20))
+            with open(os.path.join(work, "card.yml"), "w") as f:
+                f.write("license: apache-2.0\ntags: [fine-tuned]\n")
+            env["HF_TOKEN"] = "fixture-token-alice-write"     # a made-up write token of the fixture
+            run("hf-upload", "--create", "--card", "card.yml", "--card-source", "tiny-model.json",
+                "-o", "pushed.json", "--progress", "log", "alice/tiny-derived", "derived",
+                "tiny-model/config.json=config.json")
+            run("hf-fetch", "--lock", "pushed.json", "-o", "pulled", "--progress", "none")
+            with open(os.path.join(work, "pulled", "README.md")) as f:
+                print("The card of the pushed commit (first lines):")
+                for line in f.read().splitlines()[:14]:
+                    print("  " + line)
+            print()
         print("Manifest (first lines):")
         with open(os.path.join(work, "tiny-model.json")) as f:
             for line in f.read().splitlines()[:16]:

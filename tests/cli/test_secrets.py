@@ -354,3 +354,42 @@ def test_token_file_that_is_a_folder_or_unreadable(ctx):
         expect_exit(r, 2, "is a folder")
     assert ctx.hub.requests() == []
     assert not os.path.exists(ctx.path("o")) and not os.path.exists(ctx.path("b.tar"))
+
+
+def test_upload_every_way_every_error(ctx):
+    """hf-upload with a write token given every way, through its own error paths (a read-only
+    token, refused and failing write steps, storage refusing a part): the token shows nowhere
+    and never goes to the storage host (whose pre-signed URLs the fixture checks too)."""
+    chk = Checker(ctx)
+    ctx.hub.store.tokens[TOKEN] = {"user": "alice", "role": "write"}
+    src = ctx.path("up")
+    os.makedirs(src)
+    with open(os.path.join(src, "w.safetensors"), "wb") as f:
+        f.write(os.urandom(3000))
+    with open(os.path.join(src, "a.txt"), "w") as f:
+        f.write("a\n")
+    fast = {"retry_after": 0}
+
+    def upload(label, way, expect, faults=(), token=TOKEN, repo="alice/secret"):
+        ctx.hub.clear_faults()
+        ctx.hub.clear_log()
+        for f in faults:
+            ctx.hub.add_fault(dict(f, repo=repo))
+        with open(os.path.join(src, "a.txt"), "w") as f:   # something to commit every time
+            f.write(label + "\n")
+        with open(os.path.join(src, "w.safetensors"), "wb") as f:   # and to send to storage
+            f.write(os.urandom(3000))
+        chk.run("hf-upload", way, label, token=token, expect=expect,
+                args=["-v", "--create", "-o", ctx.path(label + ".json"), repo, src])
+        chk.check_requests(label)
+        if expect in (0, 8):
+            assert any(q["listener"] == "cdn" for q in ctx.hub.requests()), label
+
+    for way in WAYS:
+        upload("ok-" + way, way, 0)
+    upload("read-only", "HF_TOKEN", 4, token=BOB, repo="bob/secret")
+    upload("batch-5xx", "HF_HOME", 6, [dict(fast, where="batch", kind="status", status=503)])
+    upload("commit-5xx", "--token-file", 6, [dict(fast, where="commit", kind="status", status=500)])
+    upload("storage-403", "HF_TOKEN_PATH", 4, [{"where": "upload", "kind": "status", "status": 403}])
+    upload("conflict", "HF_TOKEN", 8, [{"where": "commit", "kind": "status", "status": 412}])
+    assert chk.check_files() > 5

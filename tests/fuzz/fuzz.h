@@ -54,7 +54,7 @@ static inline char *fuzz_rest(const uint8_t *p, const uint8_t *end, size_t *n) {
 /* An error record is either untouched (code OK, empty message) or a failure with a one-line
  * message of printable text. */
 static inline void fuzz_check_error(const hf_error *err, hf_code rc) {
-    FUZZ_CHECK((int)rc >= 0 && (int)rc <= 7);
+    FUZZ_CHECK((int)rc >= 0 && (int)rc <= 8);
     if (rc == 0)
         return;
     FUZZ_CHECK(err->code == rc);

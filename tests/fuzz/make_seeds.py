@@ -205,6 +205,41 @@ def main():
               "---\n" + "[" * 70 + "]" * 70 + "\n---\n", "---\n---\n", "---\n\"\\u0000\": \"\\0\"\n---\n",
               "---\n!!binary aGVsbG8=\n---\n", "---\n- a\n- b\n---\n", "---\npretty_name: ''\nmodel_name: m\n---\n"]:
         s.put("card", t)
+    # ---- the write API's answers: LFS batch and commit, from the fixture's write API
+    with FixtureHub(lfs_part_size=1000) as hub:
+        import hashlib
+        tok = {"Authorization": "Bearer fixture-token-alice-write"}
+
+        def post(url, body, ctype):
+            u = urllib.parse.urlsplit(url)
+            c = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
+            try:
+                c.request("POST", u.path + ("?" + u.query if u.query else ""), body=body,
+                          headers=dict(tok, **{"Content-Type": ctype}))
+                return c.getresponse().read()
+            finally:
+                c.close()
+        post(hub.endpoint + "/api/repos/create", json.dumps({"name": "seed", "organization": "alice"}),
+             "application/json")
+        objs = [{"oid": hashlib.sha256(b"x" * n).hexdigest(), "size": n} for n in (10, 2500)]
+        objs.append({"oid": "1" * 64, "size": -1})
+        s.put("lfs_batch", post(hub.endpoint + "/alice/seed.git/info/lfs/objects/batch",
+                                json.dumps({"operation": "upload", "transfers": ["basic", "multipart"],
+                                            "objects": objs}), "application/vnd.git-lfs+json"), "fixture")
+        body = json.dumps({"key": "header", "value": {"summary": "s"}}) + "\n"
+        s.put("commit_answer", post(hub.endpoint + "/api/models/alice/seed/commit/main?create_pr=1", body,
+                                    "application/x-ndjson"), "fixture")
+    s.put("lfs_batch", '{"objects":[{"oid":"%s","size":5}]}' % ("a" * 64), "present")
+    s.put("lfs_batch", '{"objects":[{"oid":"%s","size":5,"actions":{"upload":{"href":"http://h/x",'
+          '"header":{"chunk_size":"2","00001":"http://h/1","00002":"http://h/2","00003":"ftp://h/3"}}}}]}'
+          % ("a" * 64), "multipart-bad-scheme")
+    s.put("lfs_batch", '{"objects":[{"oid":"%s","size":5,"error":{"code":404,"message":"gone"}}]}' % ("b" * 64),
+          "error")
+    s.put("commit_answer", '{"commitOid":"%s","commitUrl":"file:///x","pullRequestUrl":3}' % C40, "odd-urls")
+    for t in ["license: mit\ntags:\n- \"yes\"\n- '1e3'\n- \"a: b\"\n- \"- x\"\n- \"ünï\"\n",
+              "---\nlicense: apache-2.0\n---\n# body\n\n---\nnot front matter\n",
+              "a: {b: [1, 2.5, true, null, ~, '']}\nc: \"\\0\\t\\u00e9\"\n", "# no front matter\n"]:
+        s.put("card_write", t)
     # ---- small archives made by hf-bundle (when built)
     bundle = os.path.join(os.environ.get("HF_BIN_DIR") or os.path.join(ROOT, "bin"), "hf-bundle")
     if os.access(bundle, os.X_OK):

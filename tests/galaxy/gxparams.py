@@ -457,6 +457,9 @@ def wrap_state(inputs, state, datasets):
             w[p.test_param.name] = ParamWrapper(p.test_param, test_value)
             w["__current_case__"] = list(p.cases).index(key) if key in p.cases else None
             out[p.name] = w
+        elif p.type == "data" and p.multiple:
+            # Galaxy's DatasetListWrapper: a list (empty when none was given)
+            out[p.name] = [datasets[id(value)]] if value is not None else []
         elif p.type == "data":
             out[p.name] = datasets.get(id(value)) if value is not None else NoneDataset(p.formats[0])
         else:

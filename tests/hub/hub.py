@@ -10,6 +10,19 @@ test-data/hub/ (see test-data/hub/README.md) on two loopback listeners:
   pre-signed URLs (a different host name: clients must not send
   Authorization there).
 
+Writes (hub-protocol.md, "Uploading"): POST /api/repos/create; POST
+/api/{type}s/{repo}/preupload/{rev}; POST /{prefix}{repo}.git/info/lfs/objects/batch
+(basic, or multipart in parts of `lfs_part_size` bytes above
+`lfs_multipart_threshold`: both settable in FixtureHub() and /__fixture/config;
+storage_dir=DIR streams storage PUTs to files there instead of memory)
+and .../verify; PUT of objects and parts to pre-signed /upload/ URLs on the CDN
+host (an Authorization header is refused, each part's length and the object's
+sha256 are checked); POST /api/complete_multipart; POST
+/api/{type}s/{repo}/commit/{rev}[?create_pr=1] (NDJSON, parentCommit -> 412,
+card metadata checked -> 400). Faults match them with where = create,
+preupload, batch, upload (status, or drop: the part is read and no answer
+comes), complete, verify or commit.
+
 Run it:   python3 tests/hub/hub.py [--data DIR] [--port N] [--cdn-port N]
                                    [--tls DIR] [--page-size N] [--log FILE]
 The first line on stdout is HF_ENDPOINT=..., the second HF_CDN=...
@@ -487,6 +500,18 @@ class Repo:
                                            "pickleImportScan": {"status": "unscanned", "pickleImports": []}}
         return e
 
+    def add_commit(self, parent, message, files):
+        """A new commit on top of `parent` (the caller moves the refs)."""
+        c = Commit(len(self.commits), None, parent.index, int(time.time()), message, files)
+        c.label = str(c.index)
+        self._hash_commit(c)
+        self.commits = self.commits + [c]
+        self.by_sha = dict(self.by_sha, **{c.sha: c})
+        for p, f in files.items():
+            if f.lfs:
+                self.lfs_index.setdefault(f.blob.sha256, (f.blob, set()))[1].add(p)
+        return c
+
     def card_data(self, commit):
         f = commit.files.get("README.md")
         return f.card if f is not None else None
@@ -502,6 +527,7 @@ class Store:
         self.tokens = t.get("tokens", {})
         self.users = t.get("users", {})
         self.repos = {}
+        self.objects = {}       # LFS objects uploaded: sha256 -> Blob
         rdir = os.path.join(self.data_dir, "repos")
         for name in sorted(os.listdir(rdir)):
             if not name.endswith(".json"):
@@ -608,7 +634,8 @@ FAULT_KINDS = {"status", "drop", "short", "corrupt", "stall", "unsafe_paths",
                "endless_cursor", "bad_json", "overlong", "redirect_loop", "redirect_scheme",
                "redirect_host", "drip", "expire_url", "info_override",
                "empty_range"}
-FAULT_WHERE = {"api", "tree", "resolve", "cdn", "search", "any"}
+FAULT_WHERE = {"api", "tree", "resolve", "cdn", "search", "any",
+               "create", "preupload", "batch", "upload", "complete", "verify", "commit"}
 BODY_KINDS = ("drop", "short", "corrupt", "stall")
 REDIRECT_KINDS = ("redirect_loop", "redirect_scheme", "redirect_host")
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
@@ -851,7 +878,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         fx = self.server.fixture
         try:
             try:
-                self.body = self._read_body()
+                if (self.server.listener == "cdn" and self.command == "PUT" and fx.storage_dir
+                        and self.headers.get("Content-Length")):
+                    self.body = None            # storage streams it to disk (WriteMixin._receive)
+                else:
+                    self.body = self._read_body()
             except ValueError:
                 self.close_connection = True
                 self._send(Resp(400, [], b'{"error":"Bad request"}'), log=False)
@@ -1009,9 +1040,765 @@ API_VERBS = {"revision", "tree", "paths-info", "refs", "commits", "commit", "pre
 UNGATED_FILES = {"README.md", ".gitattributes"}
 
 
-class FixtureHub:
-    def __init__(self, data_dir=None, tls_dir=None, page_size=1000, port=0, cdn_port=0, log_file=None):
+# --------------------------------------------------------------------------
+# Writing: repository creation, preupload, the LFS batch API and its storage,
+# commits and pull requests (hub-protocol.md, "Uploading" and "Model and
+# dataset cards").
+
+DEFAULT_GITATTRIBUTES = "".join("%s filter=lfs diff=lfs merge=lfs -text\n" % p for p in (
+    "*.7z", "*.arrow", "*.bin", "*.bz2", "*.ckpt", "*.ftz", "*.gz", "*.h5", "*.joblib", "*.lfs.*",
+    "*.mlmodel", "*.model", "*.msgpack", "*.npy", "*.npz", "*.onnx", "*.ot", "*.parquet", "*.pb",
+    "*.pickle", "*.pkl", "*.pt", "*.pth", "*.rar", "*.safetensors", "saved_model/**/*", "*.tar.*",
+    "*.tar", "*.tflite", "*.tgz", "*.wasm", "*.xz", "*.zip", "*.zst", "*tfevents*"))
+LFS_SIZE = 10 << 20                 # larger files are LFS, and may not be sent inline
+KNOWN_LICENSES = (
+    "apache-2.0 mit openrail bigscience-openrail-m creativeml-openrail-m bigscience-bloom-rail-1.0 "
+    "bigcode-openrail-m afl-3.0 artistic-2.0 bsl-1.0 bsd bsd-2-clause bsd-3-clause bsd-3-clause-clear "
+    "c-uda cc cc0-1.0 cc-by-2.0 cc-by-2.5 cc-by-3.0 cc-by-4.0 cc-by-sa-3.0 cc-by-sa-4.0 cc-by-nc-2.0 "
+    "cc-by-nc-3.0 cc-by-nc-4.0 cc-by-nd-4.0 cc-by-nc-nd-3.0 cc-by-nc-nd-4.0 cc-by-nc-sa-2.0 "
+    "cc-by-nc-sa-3.0 cc-by-nc-sa-4.0 cdla-sharing-1.0 cdla-permissive-1.0 cdla-permissive-2.0 wtfpl "
+    "ecl-2.0 epl-1.0 epl-2.0 etalab-2.0 eupl-1.1 agpl-3.0 gfdl gpl gpl-2.0 gpl-3.0 lgpl lgpl-2.1 "
+    "lgpl-3.0 isc lppl-1.3c ms-pl mpl-2.0 odc-by odbl openrail++ osl-3.0 postgresql ofl-1.1 ncsa "
+    "unlicense zlib pddl lgpl-lr deepfloyd-if-license llama2 llama3 llama3.1 llama3.2 llama3.3 gemma "
+    "apple-ascl apple-amlr unknown other").split()
+
+
+class YamlError(ValueError):
+    pass
+
+
+def _yaml_plain(s):
+    """A plain scalar as YAML 1.1 readers take it."""
+    low = s.lower()
+    if s in ("", "~") or low == "null":
+        return None
+    if low in ("true", "yes", "on", "y"):
+        return True
+    if low in ("false", "no", "off", "n"):
+        return False
+    if re.fullmatch(r"[-+]?[0-9]+", s):
+        return int(s)
+    if re.fullmatch(r"[-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+)?", s):
+        return float(s)
+    return s
+
+
+_DQ_ESC = {"0": "\0", "a": "\a", "b": "\b", "t": "\t", "\t": "\t", "n": "\n", "v": "\v", "f": "\f",
+           "r": "\r", "e": "\x1b", " ": " ", '"': '"', "/": "/", "\\": "\\", "N": "\x85", "_": "\xa0",
+           "L": "\u2028", "P": "\u2029"}
+
+
+def _yaml_scalar_at(s, i):
+    """(value, end) of the scalar starting at s[i] (quoted, flow sequence or plain), one line."""
+    if s[i] == '"':
+        out, i = [], i + 1
+        while i < len(s) and s[i] != '"':
+            if s[i] == "\\":
+                c = s[i + 1:i + 2]
+                n = {"x": 2, "u": 4, "U": 8}.get(c)
+                if n:
+                    out.append(chr(int(s[i + 2:i + 2 + n], 16)))
+                    i += 2 + n
+                    continue
+                if c not in _DQ_ESC:
+                    raise YamlError("bad escape")
+                out.append(_DQ_ESC[c])
+                i += 2
+                continue
+            out.append(s[i])
+            i += 1
+        if i >= len(s):
+            raise YamlError("unterminated double-quoted string")
+        return "".join(out), i + 1
+    if s[i] == "'":
+        out, i = [], i + 1
+        while True:
+            j = s.find("'", i)
+            if j < 0:
+                raise YamlError("unterminated single-quoted string")
+            out.append(s[i:j])
+            if s[j + 1:j + 2] == "'":
+                out.append("'")
+                i = j + 2
+                continue
+            return "".join(out), j + 1
+    if s[i] == "[":
+        items, i = [], i + 1
+        while True:
+            while i < len(s) and s[i] == " ":
+                i += 1
+            if i < len(s) and s[i] == "]":
+                return items, i + 1
+            if s[i] in "'\"":
+                v, i = _yaml_scalar_at(s, i)
+            else:
+                m = re.compile(r"[^,\]]*").match(s, i)
+                v, i = _yaml_plain(m.group(0).strip()), m.end()
+            items.append(v)
+            while i < len(s) and s[i] == " ":
+                i += 1
+            if i < len(s) and s[i] == ",":
+                i += 1
+            elif i >= len(s) or s[i] != "]":
+                raise YamlError("bad flow sequence")
+    if s[i] == "{":
+        if s[i:].startswith("{}"):
+            return {}, i + 2
+        raise YamlError("flow mappings are not read")
+    if s[i] in "&*!|>@`%":
+        raise YamlError("unsupported YAML")
+    end = s.find(" #", i)
+    text = s[i:] if end < 0 else s[i:end]
+    return _yaml_plain(text.strip()), i + len(text)
+
+
+def _yaml_rest_empty(s, i):
+    rest = s[i:].strip()
+    if rest and not rest.startswith("#"):
+        raise YamlError("unexpected text after a value")
+
+
+def _yaml_key(line, i):
+    """(key, index after ':') when line[i:] starts a mapping entry, else None."""
+    if line[i] in "'\"":
+        k, j = _yaml_scalar_at(line, i)
+        if line[j:j + 1] == ":" and (j + 1 == len(line) or line[j + 1] == " "):
+            return k, j + 1
+        return None
+    m = re.compile(r"([^:#'\"\[\]{},][^:#]*?):( |$)").match(line, i)
+    if not m:
+        return None
+    return m.group(1), m.end(1) + 1
+
+
+def parse_front_matter_yaml(text):
+    """The block-style YAML subset cards use (mappings, sequences, one-line scalars and flow
+    sequences) as Python values. Anything else raises YamlError."""
+    lines = []
+    for raw in text.split("\n"):
+        if "\t" in raw[:len(raw) - len(raw.lstrip())]:
+            raise YamlError("tab in indentation")
+        if raw.strip() and not raw.lstrip().startswith("#"):
+            lines.append((len(raw) - len(raw.lstrip(" ")), raw.rstrip()))
+    pos = [0]
+
+    def block(ind):
+        """A node whose lines are indented by exactly `ind`."""
+        n, line = lines[pos[0]]
+        if line[n:].startswith("- ") or line[n:] == "-":
+            out = []
+            while pos[0] < len(lines) and lines[pos[0]][0] == ind and lines[pos[0]][1][ind:ind + 1] == "-":
+                line = lines[pos[0]][1]
+                rest = line[ind + 1:]
+                if rest.strip() == "":
+                    pos[0] += 1
+                    out.append(block(lines[pos[0]][0]) if pos[0] < len(lines) and lines[pos[0]][0] > ind else None)
+                    continue
+                sub = ind + 1 + (len(rest) - len(rest.lstrip(" ")))
+                if _yaml_key(line, sub):
+                    lines[pos[0]] = (sub, " " * sub + line[sub:])
+                    out.append(block(sub))
+                else:
+                    v, j = _yaml_scalar_at(line, sub)
+                    _yaml_rest_empty(line, j)
+                    out.append(v)
+                    pos[0] += 1
+            return out
+        out = {}
+        while pos[0] < len(lines) and lines[pos[0]][0] == ind:
+            line = lines[pos[0]][1]
+            if line[ind:ind + 1] == "-":
+                break
+            kv = _yaml_key(line, ind)
+            if kv is None:
+                raise YamlError("expected 'key: value' in %r" % line.strip())
+            key, j = kv
+            while j < len(line) and line[j] == " ":
+                j += 1
+            pos[0] += 1
+            if j >= len(line) or line[j] == "#":
+                if pos[0] < len(lines) and (lines[pos[0]][0] > ind or (
+                        lines[pos[0]][0] == ind and lines[pos[0]][1][ind:ind + 1] == "-")):
+                    out[str(key)] = block(lines[pos[0]][0])
+                else:
+                    out[str(key)] = None
+            else:
+                v, j = _yaml_scalar_at(line, j)
+                _yaml_rest_empty(line, j)
+                out[str(key)] = v
+        return out
+
+    if not lines:
+        return None
+    if len(lines) == 1 and lines[0][1].lstrip()[:1] in "[{'\"":
+        v, j = _yaml_scalar_at(lines[0][1], lines[0][0])
+        _yaml_rest_empty(lines[0][1], j)
+        return v
+    v = block(lines[0][0])
+    if pos[0] != len(lines):
+        raise YamlError("bad indentation near %r" % lines[pos[0]][1].strip())
+    return v
+
+
+def split_card(data):
+    """(front matter text or None, ok) of a README.md's bytes."""
+    text = data.decode("utf-8")
+    s = text.lstrip()
+    if not (s.startswith("---\n") or s.startswith("---\r\n")):
+        return None
+    body = s.split("\n", 1)[1]
+    m = re.search(r"^---[ \t\r]*$", body, re.M)
+    if not m:
+        return None
+    return body[:m.start()]
+
+
+def card_problems(card):
+    """The Hub's objections to card metadata, one string each."""
+    if not isinstance(card, dict):
+        return ["metadata must be a YAML mapping"]
+    out = []
+
+    def strings(key, check=None, what=None):
+        v = card.get(key)
+        if v is None:
+            return
+        vals = v if isinstance(v, list) else [v]
+        for x in vals:
+            if not isinstance(x, str):
+                out.append('"%s" must be a string or a list of strings' % key)
+                return
+            if check and not check(x):
+                out.append('"%s": "%s" is not %s' % (key, x, what))
+    strings("license", lambda x: x in KNOWN_LICENSES, "a license identifier the Hub knows")
+    strings("base_model", lambda x: "/" in x and valid_repo_id(x), "a repository id")
+    strings("datasets", valid_repo_id, "a repository id")
+    strings("language", lambda x: re.fullmatch(r"[a-z]{2,3}([-_][A-Za-z0-9]+)*", x) is not None,
+            "a language code")
+    strings("tags")
+    strings("library_name")
+    if "pipeline_tag" in card and not isinstance(card["pipeline_tag"], str):
+        out.append('"pipeline_tag" must be a string')
+    return out
+
+
+def _gitattributes_lfs(data):
+    pats = []
+    for line in data.decode("utf-8", "replace").splitlines():
+        bits = line.split()
+        if len(bits) >= 2 and not bits[0].startswith("#") and "filter=lfs" in bits[1:]:
+            pats.append(bits[0])
+    return pats
+
+
+def _lfs_by_pattern(pats, path):
+    base = path.rsplit("/", 1)[-1]
+    return any(fnmatch.fnmatchcase(path if "/" in p else base, p) for p in pats)
+
+
+def upload_path_problem(p):
+    if not isinstance(p, str) or not p or p.startswith("/") or "\\" in p or "\0" in p:
+        return "invalid path"
+    segs = p.split("/")
+    if any(s in ("", ".", "..") for s in segs):
+        return "invalid path"
+    if segs[0] == ".git" or any(ord(c) < 0x20 for c in p):
+        return "invalid path"
+    return None
+
+
+class Received:
+    """A storage PUT's body: in memory, or (with storage_dir) in a file; hashed once."""
+
+    def __init__(self, size, sha256, md5, data=None, path=None):
+        self.size, self.sha256, self.md5, self.data, self.path = size, sha256, md5, data, path
+
+    def chunks(self):
+        if self.data is not None:
+            yield self.data
+            return
+        with open(self.path, "rb") as f:
+            while True:
+                b = f.read(1 << 20)
+                if not b:
+                    return
+                yield b
+
+
+class PartsBlob(Blob):
+    """An object put together from parts on disk; read only when someone asks for it."""
+
+    def __init__(self, size, sha256, parts):
+        super().__init__(size)
+        self._sha256 = sha256
+        self.parts = parts
+
+    def data(self):
+        if self._data is None:
+            with self._lock:
+                if self._data is None:
+                    self._data = b"".join(c for p in self.parts for c in p.chunks())
+        return self._data
+
+
+class WriteMixin:
+    """The write API of FixtureHub (mixed into it)."""
+
+    def _receive(self, h):
+        """The body of a storage PUT: read already, or streamed to storage_dir."""
+        if h.body is not None:
+            data = bytes(h.body)
+            return Received(len(data), hashlib.sha256(data).hexdigest(), hashlib.md5(data).hexdigest(),
+                            data=data)
+        n = int(h.headers.get("Content-Length") or 0)
+        sha, md5 = hashlib.sha256(), hashlib.md5()
+        fd, path = tempfile.mkstemp(prefix="put-", dir=self.storage_dir)
+        left = n
+        with os.fdopen(fd, "wb") as f:
+            while left > 0:
+                b = h.rfile.read(min(1 << 20, left))
+                if not b:
+                    break
+                f.write(b)
+                sha.update(b)
+                md5.update(b)
+                left -= len(b)
+        return Received(n - left, sha.hexdigest(), md5.hexdigest(), path=path)
+
+    def _init_write(self, lfs_part_size, lfs_multipart_threshold):
+        self.lfs_part_size = int(lfs_part_size)
+        self.lfs_multipart_threshold = int(lfs_multipart_threshold)
+        self._write_lock = threading.RLock()
+        self._uploads = {}          # upload id -> {"oid", "size", "chunk", "parts": {n: bytes}}
+
+    # -- who may write ---------------------------------------------------------
+    def _token_role(self, h):
+        auth = h.headers.get("Authorization") or ""
+        tok = auth.strip().partition(" ")[2].strip()
+        return self.store.tokens.get(tok, {}).get("role", "read")
+
+    def _may_write_namespace(self, user, namespace):
+        return user is not None and (namespace == user or
+                                     namespace in self.store.users.get(user, {}).get("orgs", []))
+
+    def _write_denied(self, h, user):
+        """The answer for a request that needs a write token, or None when it has one."""
+        if user is None:
+            return self._error(401, "Invalid credentials in Authorization header")
+        if self._token_role(h) != "write":
+            return self._error(403, "you must use a write token to upload to a repository.")
+        return None
+
+    def _write_access(self, h, rtype, repo_id, user, route):
+        """The repository a write request may change, or None (the answer sent)."""
+        f = self._take_faults(route, ("status",))
+        if f:
+            h._send(self._status_fault(f[0]))
+            return None
+        denied = self._write_denied(h, user)
+        if denied is not None:
+            h._send(denied)
+            return None
+        repo = self.store.get(rtype, repo_id) if valid_repo_id(repo_id) else None
+        if repo is None or repo.renamed_to or (repo.private and user not in repo.readers):
+            h._send(self._error(404, "Repository not found", "RepoNotFound"))
+            return None
+        if repo.disabled:
+            h._send(self._error(403, "Access to this resource is disabled."))
+            return None
+        if not self._may_write_namespace(user, repo_id.split("/")[0] if "/" in repo_id else user):
+            h._send(self._error(403, "You don't have the rights to write to %s %s" % (rtype, repo_id)))
+            return None
+        return repo.build()
+
+    # -- create ----------------------------------------------------------------
+    def _api_create_repo(self, h, user):
+        route = Route("create", pairs=[])
+        try:
+            d = json.loads(h.body or b"{}")
+            name = d.get("name")
+            org = d.get("organization")
+            rtype = d.get("type") or "model"
+            private = bool(d.get("private", False))
+            if not isinstance(name, str) or (org is not None and not isinstance(org, str)):
+                raise ValueError
+        except (ValueError, AttributeError):
+            return h._send(self._error(400, "Invalid request body"))
+        repo_id = name if "/" in name or org is None else "%s/%s" % (org, name)
+        if "/" not in repo_id and user is not None:
+            repo_id = "%s/%s" % (user, repo_id)
+        route = Route("create", [repo_id])
+        f = self._take_faults(route, ("status",))
+        if f:
+            return h._send(self._status_fault(f[0]))
+        denied = self._write_denied(h, user)
+        if denied is not None:
+            return h._send(denied)
+        if rtype not in REPO_TYPES:
+            return h._send(self._error(400, "Invalid repo type"))
+        if not valid_repo_id(repo_id):
+            return h._send(self._error(400, "Invalid repo name: %s" % repo_id))
+        if not self._may_write_namespace(user, repo_id.split("/")[0]):
+            return h._send(self._error(403, "You don't have the rights to create a %s under the namespace "
+                                            "\"%s\"" % (rtype, repo_id.split("/")[0])))
+        with self._write_lock:
+            if self.store.get(rtype, repo_id) is not None:
+                return h._send(self._error(409, "You already created this %s repo" % rtype))
+            desc = {"id": repo_id, "type": rtype, "private": private, "readers": [user],
+                    "commits": [{"date": iso_date(int(time.time())), "message": "initial commit",
+                                 "files": {".gitattributes": {"text": DEFAULT_GITATTRIBUTES}}}]}
+            self.store.repos[(rtype, repo_id)] = Repo(desc, "created").build()
+        prefix = "" if rtype == "model" else rtype + "s/"
+        return h._send(self._json(200, {"url": "%s/%s%s" % (self.endpoint, prefix, repo_id),
+                                        "name": repo_id, "id": repo_id}))
+
+    # -- preupload ---------------------------------------------------------------
+    def _branch_head(self, repo, rev):
+        """The commit a branch (or existing refs/pr/N) points to, or None."""
+        if rev.startswith("refs/heads/"):
+            rev = rev[len("refs/heads/"):]
+        if rev in repo.branches:
+            return repo.branches[rev]
+        return repo.pulls.get(rev)
+
+    def _api_preupload(self, h, repo, rev):
+        head = self._branch_head(repo, rev)
+        if head is None:
+            return h._send(self._rev_error(rev))
+        try:
+            files = json.loads(h.body or b"{}")["files"]
+            if not isinstance(files, list):
+                raise ValueError
+        except (ValueError, KeyError, TypeError):
+            return h._send(self._error(400, "Invalid request body"))
+        ga = head.files.get(".gitattributes")
+        pats = _gitattributes_lfs(ga.blob.data()) if ga is not None else []
+        out = []
+        for f in files:
+            try:
+                path, size = f["path"], int(f["size"])
+                sample = base64.b64decode(f.get("sample", ""), validate=True)
+            except (KeyError, TypeError, ValueError, binascii.Error):
+                return h._send(self._error(400, "Invalid request body"))
+            if upload_path_problem(path):
+                return h._send(self._error(400, "Invalid path: %s" % path))
+            lfs = size > LFS_SIZE or _lfs_by_pattern(pats, path) or b"\0" in sample[:512]
+            e = {"path": path, "uploadMode": "lfs" if lfs else "regular", "shouldIgnore": False}
+            cur = head.files.get(path)
+            if cur is not None:
+                e["oid"] = cur.blob.sha256 if cur.lfs else cur.blob.git_sha1
+            out.append(e)
+        return self._send_api_json(h, Route("preupload", [repo.id]), {"files": out})
+
+    # -- LFS batch -----------------------------------------------------------------
+    def _signed(self, what, ttl=3600):
+        date = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        return [("X-Amz-Date", date), ("X-Amz-Expires", str(ttl)),
+                ("X-Amz-Signature", self._sign(what, date, str(ttl)))]
+
+    def _check_signed(self, what, qs):
+        date, expires, sig = (_q1(qs, k, "") for k in ("X-Amz-Date", "X-Amz-Expires", "X-Amz-Signature"))
+        if not sig or not hmac.compare_digest(sig, self._sign(what, date, expires)):
+            return "Request has invalid signature"
+        try:
+            t0 = datetime.datetime.strptime(date, "%Y%m%dT%H%M%SZ").replace(tzinfo=datetime.timezone.utc)
+            if t0.timestamp() + int(expires) < time.time():
+                return "Request has expired"
+        except ValueError:
+            return "Request has invalid date"
+        return None
+
+    def has_object(self, repo, oid, size):
+        with self._write_lock:
+            b = self.store.objects.get(oid)
+        if b is None and oid in repo.lfs_index:
+            b = repo.lfs_index[oid][0]
+        return b is not None and b.size == size
+
+    def _lfs_batch(self, h, rtype, repo_id, user):
+        route = Route("batch", [repo_id])
+        repo = self._write_access(h, rtype, repo_id, user, route)
+        if repo is None:
+            return
+        ctype = (h.headers.get("Content-Type") or "").split(";")[0].strip()
+        if ctype != "application/vnd.git-lfs+json":
+            return h._send(self._error(422, "Content-Type must be application/vnd.git-lfs+json"))
+        accept = [a.split(";")[0].strip() for a in (h.headers.get("Accept") or "").split(",")]
+        if "application/vnd.git-lfs+json" not in accept:
+            return h._send(self._error(406, "Accept must be application/vnd.git-lfs+json"))
+        try:
+            d = json.loads(h.body)
+            objs = d["objects"]
+            if d.get("operation") != "upload" or not isinstance(objs, list):
+                raise ValueError
+            transfers = d.get("transfers") or ["basic"]
+        except (ValueError, KeyError, TypeError):
+            return h._send(self._error(400, "Invalid LFS batch request"))
+        prefix = "" if rtype == "model" else rtype + "s/"
+        out = []
+        for o in objs:
+            oid, size = (o.get("oid"), o.get("size")) if isinstance(o, dict) else (None, None)
+            if not isinstance(oid, str) or not re.fullmatch(r"[0-9a-f]{64}", oid) or \
+                    not isinstance(size, int) or size < 0:
+                out.append({"oid": oid, "size": size, "error": {"code": 422, "message": "Invalid object"}})
+                continue
+            e = {"oid": oid, "size": size, "authenticated": True}
+            if self.has_object(repo, oid, size):
+                out.append(e)
+                continue
+            verify = {"href": "%s/%s%s.git/info/lfs/objects/verify" % (self.endpoint, prefix, repo_id)}
+            if size > self.lfs_multipart_threshold and "multipart" in transfers:
+                uid = os.urandom(12).hex()
+                chunk = self.lfs_part_size
+                with self._write_lock:
+                    self._uploads[uid] = {"oid": oid, "size": size, "chunk": chunk, "parts": {}}
+                header = {"chunk_size": str(chunk)}
+                for n in range(1, (size + chunk - 1) // chunk + 1):
+                    q = [("uploadId", uid), ("partNumber", str(n))] + self._signed("part:%s:%d" % (uid, n))
+                    header["%05d" % n] = "%s/upload/%s?%s" % (self.cdn, oid, urllib.parse.urlencode(q))
+                q = [("uploadId", uid)] + self._signed("complete:" + uid)
+                e["actions"] = {"upload": {"href": "%s/api/complete_multipart?%s" % (
+                    self.endpoint, urllib.parse.urlencode(q)), "header": header}, "verify": verify}
+            else:
+                q = self._signed("put:%s:%d" % (oid, size))
+                e["actions"] = {"upload": {"href": "%s/upload/%s?size=%d&%s" % (
+                    self.cdn, oid, size, urllib.parse.urlencode(q))}, "verify": verify}
+            out.append(e)
+        body = _json_bytes({"transfer": "multipart" if "multipart" in transfers else "basic",
+                            "objects": out, "hash_algo": "sha256"})
+        return h._send(Resp(200, [("Content-Type", "application/vnd.git-lfs+json")], body))
+
+    def _lfs_verify(self, h, rtype, repo_id, user):
+        route = Route("verify", [repo_id])
+        repo = self._write_access(h, rtype, repo_id, user, route)
+        if repo is None:
+            return
+        try:
+            d = json.loads(h.body)
+            oid, size = d["oid"], int(d["size"])
+        except (ValueError, KeyError, TypeError):
+            return h._send(self._error(400, "Invalid verify request"))
+        if not self.has_object(repo, oid, size):
+            return h._send(self._error(404, "Object %s not found" % oid))
+        return h._send(self._json(200, {"success": True}))
+
+    def _complete_multipart(self, h, query):
+        qs = _qs(query)
+        uid = _q1(qs, "uploadId", "")
+        with self._write_lock:
+            up = self._uploads.get(uid)
+        route = Route("complete", pairs=[(rid, None) for (_, rid) in self.store.repos])
+        f = self._take_faults(route, ("status",))
+        if f:
+            return h._send(self._status_fault(f[0]))
+        bad = self._check_signed("complete:" + uid, qs)
+        if bad or up is None:
+            return h._send(self._error(403, bad or "Unknown upload"))
+        try:
+            d = json.loads(h.body)
+            parts = d["parts"]
+            if d.get("oid") != up["oid"] or not isinstance(parts, list):
+                raise ValueError
+            nums = [int(p["partNumber"]) for p in parts]
+            etags = [str(p["etag"]).strip('"') for p in parts]
+        except (ValueError, KeyError, TypeError):
+            return h._send(self._error(400, "Invalid completion request"))
+        want = (up["size"] + up["chunk"] - 1) // up["chunk"]
+        if nums != list(range(1, want + 1)):
+            return h._send(self._error(400, "The list of parts is incomplete or out of order"))
+        with self._write_lock:
+            stored = dict(up["parts"])
+        for n, tag in zip(nums, etags):
+            if n not in stored or stored[n].md5 != tag:
+                return h._send(self._error(400, "Part %d was not uploaded, or its ETag differs" % n))
+        parts = [stored[n] for n in nums]
+        sha = hashlib.sha256()
+        for p in parts:
+            for c in p.chunks():
+                sha.update(c)
+        if sum(p.size for p in parts) != up["size"] or sha.hexdigest() != up["oid"]:
+            return h._send(self._error(400, "The parts do not make object %s" % up["oid"]))
+        if all(p.data is not None for p in parts):
+            blob = Blob(up["size"], data=b"".join(p.data for p in parts))
+        else:
+            blob = PartsBlob(up["size"], up["oid"], parts)
+        with self._write_lock:
+            self.store.objects[up["oid"]] = blob
+            self._uploads.pop(uid, None)
+        return h._send(self._json(200, {"success": True}))
+
+    def _storage_put(self, h, raw, query):
+        """PUT of an object or of a part to the pre-signed storage URLs on the CDN host."""
+        m = re.fullmatch(r"/upload/([0-9a-f]{64})", raw)
+        qs = _qs(query)
+        if h.command != "PUT" or not m:
+            return h._send(self._cdn_error(405, "MethodNotAllowed", "The specified method is not allowed."))
+        oid = m.group(1)
+        uid = _q1(qs, "uploadId")
+        with self._write_lock:
+            up = self._uploads.get(uid) if uid else None
+        pairs = [(rid, None) for (_, rid) in self.store.repos]
+        route = Route("upload", pairs=pairs)
+        f = self._take_faults(route, ("status", "drop"))
+        if f and f[0]["kind"] == "drop":
+            h.close_connection = True       # the part is lost: no answer at all
+            fx_log = self._log_request
+            fx_log(h, 0)
+            try:
+                h.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            return
+        if h.body is None:
+            h.close_connection = True      # an answer before the body is read ends the connection
+        if f:
+            return h._send(self._status_fault(f[0]))
+        if h.headers.get("Authorization") is not None:
+            return h._send(self._cdn_error(400, "InvalidArgument",
+                                           "Only one auth mechanism allowed; only the X-Amz-Algorithm "
+                                           "query parameter, Signature query string parameter or the "
+                                           "Authorization header should be specified"))
+        if uid is not None:
+            try:
+                n = int(_q1(qs, "partNumber", ""))
+            except ValueError:
+                n = 0
+            bad = self._check_signed("part:%s:%d" % (uid, n), qs)
+            if bad or up is None or up["oid"] != oid:
+                return h._send(self._cdn_error(403, "AccessDenied", bad or "No such upload"))
+            count = (up["size"] + up["chunk"] - 1) // up["chunk"]
+            want = up["chunk"] if n < count else up["size"] - up["chunk"] * (count - 1)
+            got = self._receive(h)
+            if not 1 <= n <= count or got.size != want:
+                return h._send(self._cdn_error(400, "InvalidPart", "Part %d must be %d bytes, got %d" %
+                                               (n, want, got.size)))
+            with self._write_lock:
+                up["parts"][n] = got
+        else:
+            try:
+                size = int(_q1(qs, "size", ""))
+            except ValueError:
+                size = -1
+            bad = self._check_signed("put:%s:%d" % (oid, size), qs)
+            if bad:
+                return h._send(self._cdn_error(403, "AccessDenied", bad))
+            got = self._receive(h)
+            if got.size != size or got.sha256 != oid:
+                return h._send(self._cdn_error(400, "BadDigest",
+                                               "The content does not match the object's sha256 and size"))
+            with self._write_lock:
+                self.store.objects[oid] = (Blob(got.size, data=got.data) if got.data is not None
+                                           else PartsBlob(got.size, got.sha256, [got]))
+        h.close_connection = False
+        return h._send(Resp(200, [("ETag", '"%s"' % got.md5)], b""))
+
+    # -- commit ----------------------------------------------------------------------
+    def _api_commit(self, h, repo, rev, qs):
+        create_pr = _truthy(_q1(qs, "create_pr", "0"))
+        head = self._branch_head(repo, rev)
+        if head is None:
+            return h._send(self._rev_error(rev))
+        ctype = (h.headers.get("Content-Type") or "").split(";")[0].strip()
+        if ctype != "application/x-ndjson":
+            return h._send(self._error(400, "Content-Type must be application/x-ndjson"))
+        try:
+            ops = [json.loads(line) for line in h.body.decode("utf-8").split("\n") if line.strip()]
+            if not ops or not isinstance(ops[0], dict) or ops[0].get("key") != "header":
+                raise ValueError("the first line must be the header")
+            header = ops[0]["value"]
+            summary = header["summary"]
+            if not isinstance(summary, str) or not summary.strip():
+                raise ValueError("a commit needs a summary")
+            description = header.get("description") or ""
+            parent = header.get("parentCommit")
+        except (ValueError, KeyError, TypeError, UnicodeDecodeError) as e:
+            return h._send(self._error(400, "Invalid commit body: %s" % e))
+        with self._write_lock:
+            head = self._branch_head(repo, rev)
+            if parent is not None and parent != head.sha:
+                return h._send(self._error(412, "A commit has happened since."))
+            files = dict(head.files)
+            for op in ops[1:]:
+                try:
+                    key, v = op["key"], op["value"]
+                    path = v["path"]
+                except (KeyError, TypeError):
+                    return h._send(self._error(400, "Invalid commit operation"))
+                if upload_path_problem(path):
+                    return h._send(self._error(400, "Invalid path: %r" % path))
+                if key == "file":
+                    try:
+                        if v.get("encoding") != "base64":
+                            raise ValueError
+                        data = base64.b64decode(v["content"], validate=True)
+                    except (ValueError, KeyError, binascii.Error):
+                        return h._send(self._error(400, "Invalid content for %s" % path))
+                    if len(data) > LFS_SIZE or b"\0" in data:
+                        return h._send(self._error(
+                            400, "Your push was rejected because it contains binary files or files "
+                                 "larger than 10 MiB. Please use git-lfs to store them: %s" % path))
+                    card = None
+                    if path == "README.md":
+                        problems = []
+                        try:
+                            fm = split_card(data)
+                            card = parse_front_matter_yaml(fm) if fm is not None else None
+                            if fm is not None and card is not None:
+                                problems = card_problems(card)
+                        except (YamlError, UnicodeDecodeError, ValueError, IndexError):
+                            problems = ["invalid YAML in the front matter"]
+                        if problems:
+                            msg = "Invalid metadata in README.md.\n" + "\n".join("- " + p for p in problems)
+                            return h._send(Resp(400, [("Content-Type", "application/json; charset=utf-8"),
+                                                      ("X-Error-Message", msg.replace("\n", " "))],
+                                                _json_bytes({"error": msg})))
+                    files[path] = FileRef(_blob_for(("data", data), lambda: Blob(len(data), data=data)),
+                                          False, card)
+                elif key == "lfsFile":
+                    oid, size = v.get("oid"), v.get("size")
+                    if v.get("algo", "sha256") != "sha256" or not isinstance(size, int) or \
+                            not isinstance(oid, str) or not self.has_object(repo, oid, size):
+                        return h._send(self._error(
+                            400, "Your push was rejected because an LFS pointer pointed to a file that "
+                                 "does not exist: %s" % path))
+                    blob = self.store.objects.get(oid) or repo.lfs_index[oid][0]
+                    files[path] = FileRef(blob, True)
+                elif key == "deletedFile":
+                    if files.pop(path, None) is None:
+                        return h._send(self._error(404, "File %s does not exist" % path, "EntryNotFound"))
+                elif key == "deletedFolder":
+                    gone = [p for p in files if p.startswith(path.rstrip("/") + "/")]
+                    if not gone:
+                        return h._send(self._error(404, "Folder %s does not exist" % path, "EntryNotFound"))
+                    for p in gone:
+                        del files[p]
+                else:
+                    return h._send(self._error(400, "Unknown commit operation %r" % key))
+            message = summary.strip() + ("\n\n" + description.strip() if description.strip() else "")
+            c = repo.add_commit(head, message, files)
+            prefix = "" if repo.type == "model" else repo.type + "s/"
+            out = {"success": True, "commitOid": c.sha, "commitMessage": message, "hookOutput": "",
+                   "commitUrl": "%s/%s%s/commit/%s" % (self.endpoint, prefix, repo.id, c.sha)}
+            if create_pr:
+                n = max([int(k.rsplit("/", 1)[1]) for k in repo.pulls] + [0]) + 1
+                repo.pulls = dict(repo.pulls, **{"refs/pr/%d" % n: c})
+                out["pullRequestUrl"] = "%s/%s%s/discussions/%d" % (self.endpoint, prefix, repo.id, n)
+            else:
+                name = rev[len("refs/heads/"):] if rev.startswith("refs/heads/") else rev
+                if name in repo.branches:
+                    repo.branches = dict(repo.branches, **{name: c})
+                else:
+                    repo.pulls = dict(repo.pulls, **{name: c})
+        return self._send_api_json(h, Route("commit", [repo.id]), out)
+
+
+class FixtureHub(WriteMixin):
+    def __init__(self, data_dir=None, tls_dir=None, page_size=1000, port=0, cdn_port=0, log_file=None,
+                 lfs_part_size=16 << 20, lfs_multipart_threshold=None, storage_dir=None):
         self.store = Store(data_dir)
+        self.storage_dir = storage_dir
+        self._init_write(lfs_part_size, lfs_part_size if lfs_multipart_threshold is None
+                         else lfs_multipart_threshold)
         self.tls_dir = tls_dir
         self.page_size = int(page_size)
         self._want_port, self._want_cdn_port = int(port), int(cdn_port)
@@ -1225,7 +2012,14 @@ class FixtureHub:
                     if int(cfg["page_size"]) < 1:
                         raise ValueError("page_size must be >= 1")
                     self.page_size = int(cfg["page_size"])
-                return self._json(200, {"ok": True, "page_size": self.page_size})
+                for k in ("lfs_part_size", "lfs_multipart_threshold"):
+                    if k in cfg:
+                        if int(cfg[k]) < 1:
+                            raise ValueError("%s must be >= 1" % k)
+                        setattr(self, k, int(cfg[k]))
+                return self._json(200, {"ok": True, "page_size": self.page_size,
+                                        "lfs_part_size": self.lfs_part_size,
+                                        "lfs_multipart_threshold": self.lfs_multipart_threshold})
             if path == "/__fixture/config" and h.command == "GET":
                 return self._json(200, {"page_size": self.page_size, "endpoint": self.endpoint, "cdn": self.cdn})
         except (ValueError, TypeError) as e:
@@ -1309,6 +2103,15 @@ class FixtureHub:
             user = self.store.tokens[tok]["user"]
         if h.command not in ("GET", "HEAD", "POST"):
             return h._send(self._error(405, "Method not allowed"))
+        if h.command == "POST" and raw == "/api/repos/create":
+            return self._api_create_repo(h, user)
+        if h.command == "POST" and raw == "/api/complete_multipart":
+            return self._complete_multipart(h, query)
+        m = re.fullmatch(r"/(?:(datasets|spaces)/)?(.+)\.git/info/lfs/objects/(batch|verify)", raw)
+        if m and h.command == "POST":
+            rtype = m.group(1)[:-1] if m.group(1) else "model"
+            rid = urllib.parse.unquote(m.group(2))
+            return (self._lfs_batch if m.group(3) == "batch" else self._lfs_verify)(h, rtype, rid, user)
         if segs and segs[0] == "api":
             if len(segs) == 2 and segs[1] in ("models", "datasets", "spaces") and h.command in ("GET", "HEAD"):
                 return self._api_search(h, segs[1][:-1], query, user)
@@ -1419,6 +2222,15 @@ class FixtureHub:
             if known is not None and not known.renamed_to and len(rest) >= 2:
                 tpath = known.build().split_rev_path(urllib.parse.unquote("/".join(rest[1:])))[1].rstrip("/")
             route = Route("tree", [repo_id], [tpath])
+        elif verb in ("preupload", "commit") and h.command == "POST" and len(rest) >= 2:
+            route = Route(verb, [repo_id])
+            repo = self._write_access(h, rtype, repo_id, user, route)
+            if repo is None:
+                return
+            rev = urllib.parse.unquote("/".join(rest[1:]))
+            if verb == "preupload":
+                return self._api_preupload(h, repo, rev)
+            return self._api_commit(h, repo, rev, qs)
         else:
             route = Route("api", [repo_id])
         repo = self._access(h, rtype, repo_id, user, route, query, n, gated_check=None)
@@ -1823,6 +2635,8 @@ class FixtureHub:
 
     def _handle_cdn(self, h):
         raw, _, query = h.path.partition("?")
+        if raw.startswith("/upload/"):
+            return self._storage_put(h, raw, query)
         m = re.fullmatch(r"/lfs/([0-9a-f]{64})", raw)
         if h.command not in ("GET", "HEAD"):
             return h._send(self._cdn_error(405, "MethodNotAllowed", "The specified method is not allowed."))

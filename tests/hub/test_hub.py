@@ -5,6 +5,7 @@ Runs one FixtureHub in-process (plain HTTP), one with TLS, and the command
 line once.  Prints "N passed, M failed" last and exits non-zero on failure.
 """
 
+import base64
 import gzip
 import hashlib
 import http.client
@@ -1038,6 +1039,205 @@ def search_listing(hub):
     _, n, _ = pages(hub, base + "?limit=1000")
     eq(n, (len(everyone) + 2) // 3, "the Hub's own page size caps the limit")
     eq(req(base + "?cursor=%%%").status, 400, "bad cursor")
+
+
+# --------------------------------------------------------------------------
+# The write API, on a hub of its own (what it writes stays in its memory)
+
+ALICE_W = {"Authorization": "Bearer fixture-token-alice-write"}
+
+
+def _post(url, obj, headers=None, ctype="application/json"):
+    body = obj if isinstance(obj, bytes) else json.dumps(obj).encode()
+    return req(url, "POST", dict(headers or {}, **{"Content-Type": ctype, "Accept": ctype}), body)
+
+
+def _ndjson(*ops):
+    return "".join(json.dumps({"key": k, "value": v}) + "\n" for k, v in ops).encode()
+
+
+def _push_lfs(w, repo, data, headers=ALICE_W):
+    """Uploads one LFS object through the batch API; returns the batch answer's object."""
+    oid = hashlib.sha256(data).hexdigest()
+    r = _post(w.endpoint + "/%s.git/info/lfs/objects/batch" % repo,
+              {"operation": "upload", "transfers": ["basic", "multipart"], "hash_algo": "sha256",
+               "objects": [{"oid": oid, "size": len(data)}], "ref": {"name": "main"}},
+              headers, "application/vnd.git-lfs+json")
+    eq(r.status, 200, "batch")
+    o = r.json()["objects"][0]
+    up = o.get("actions", {}).get("upload")
+    if up is None:
+        return o
+    ok(urllib.parse.urlsplit(up.get("header", {}).get("00001", up["href"])).netloc
+       == urllib.parse.urlsplit(w.cdn).netloc or "header" in up, "storage on the CDN host")
+    if "header" in up:
+        chunk = int(up["header"]["chunk_size"])
+        parts = []
+        for k in sorted(k for k in up["header"] if k.isdigit()):
+            n = int(k)
+            r = req(up["header"][k], "PUT", {}, data[(n - 1) * chunk:n * chunk])
+            eq(r.status, 200, "part %d" % n)
+            parts.append({"partNumber": n, "etag": r.h("ETag")})
+        eq(_post(up["href"], {"oid": oid, "parts": parts}).status, 200, "complete")
+    else:
+        eq(req(up["href"], "PUT", {}, data).status, 200, "basic put")
+    v = o["actions"]["verify"]
+    eq(_post(v["href"], {"oid": oid, "size": len(data)}, headers).status, 200, "verify")
+    return o
+
+
+@test
+def write_api(hub):
+    with FixtureHub(lfs_part_size=1000) as w:
+        api = w.endpoint + "/api/models/alice/new-model"
+        create = {"name": "new-model", "organization": "alice", "type": "model", "private": True}
+        eq(_post(w.endpoint + "/api/repos/create", create).status, 401, "create without a token")
+        eq(_post(w.endpoint + "/api/repos/create", create, ALICE).status, 403, "read token")
+        eq(_post(w.endpoint + "/api/repos/create", dict(create, organization="bob"), ALICE_W).status, 403,
+           "someone else's namespace")
+        r = _post(w.endpoint + "/api/repos/create", create, ALICE_W)
+        eq(r.status, 200, "create")
+        eq(r.json()["id"], "alice/new-model", "created id")
+        eq(_post(w.endpoint + "/api/repos/create", create, ALICE_W).status, 409, "exists")
+        eq(req(api, headers=BOB).status, 404, "private to others")
+        info = req(api, headers=ALICE).json()
+        eq([s["rfilename"] for s in info["siblings"]], [".gitattributes"], "first commit")
+        head = info["sha"]
+        # preupload: modes and oids
+        r = _post(api + "/preupload/main", {"files": [
+            {"path": "a.txt", "size": 3, "sample": base64.b64encode(b"abc").decode()},
+            {"path": "w.safetensors", "size": 3, "sample": base64.b64encode(b"abc").decode()},
+            {"path": "z.dat", "size": 2, "sample": base64.b64encode(b"a\0").decode()},
+            {"path": ".gitattributes", "size": 1, "sample": ""}]}, ALICE_W)
+        eq(r.status, 200, "preupload")
+        modes = {f["path"]: f["uploadMode"] for f in r.json()["files"]}
+        eq(modes, {"a.txt": "regular", "w.safetensors": "lfs", "z.dat": "lfs", ".gitattributes": "regular"},
+           "modes")
+        eq(r.json()["files"][3]["oid"], w.files_at("alice/new-model")[".gitattributes"]["git_oid"], "oid")
+        # LFS: multipart (3 parts of 1000), then basic, then known
+        big = os.urandom(2500)
+        o = _push_lfs(w, "alice/new-model", big)
+        eq(len([k for k in o["actions"]["upload"]["header"] if k.isdigit()]), 3, "three parts")
+        small = b"tiny lfs"
+        o = _push_lfs(w, "alice/new-model", small)
+        ok("header" not in o["actions"]["upload"], "basic")
+        ok("actions" not in _push_lfs(w, "alice/new-model", big), "known object: nothing to send")
+        # commit, with a stale parent first
+        ops = [("header", {"summary": "Add", "description": "two", "parentCommit": "0" * 40}),
+               ("file", {"path": "a.txt", "content": base64.b64encode(b"abc").decode(), "encoding": "base64"}),
+               ("lfsFile", {"path": "w.safetensors", "algo": "sha256", "oid": hashlib.sha256(big).hexdigest(),
+                            "size": len(big)}),
+               ("lfsFile", {"path": "d/s.bin", "algo": "sha256", "oid": hashlib.sha256(small).hexdigest(),
+                            "size": len(small)})]
+        r = _post(api + "/commit/main", _ndjson(*ops), ALICE_W, "application/x-ndjson")
+        eq(r.status, 412, "stale parent")
+        eq(req(api, headers=ALICE).json()["sha"], head, "nothing committed")
+        ops[0][1]["parentCommit"] = head
+        r = _post(api + "/commit/main", _ndjson(*ops), ALICE_W, "application/x-ndjson")
+        eq(r.status, 200, "commit")
+        new = r.json()["commitOid"]
+        f = w.files_at("alice/new-model")
+        eq(sorted(f), [".gitattributes", "a.txt", "d/s.bin", "w.safetensors"], "new tree")
+        eq(w.commit_of("alice/new-model"), new, "branch moved")
+        ok(f["w.safetensors"]["lfs"] and f["w.safetensors"]["content"]() == big, "lfs content")
+        # readable back: tree, resolve (CDN for LFS)
+        tree = req(api + "/tree/main?recursive=true", headers=ALICE).json()
+        ok(any(e["path"] == "d/s.bin" and e["lfs"]["oid"] == hashlib.sha256(small).hexdigest() for e in tree),
+           "tree")
+        r, _ = follow(w, w.endpoint + "/alice/new-model/resolve/%s/w.safetensors" % new, ALICE)
+        eq(r.body, big, "resolve LFS")
+        # an unknown LFS object, binary inline, a bad path, a card the Hub refuses
+        bad = [("lfsFile", {"path": "x.bin", "algo": "sha256", "oid": "1" * 64, "size": 1}),
+               ("file", {"path": "x.txt", "content": base64.b64encode(b"a\0b").decode(), "encoding": "base64"}),
+               ("file", {"path": "../x", "content": "", "encoding": "base64"}),
+               ("file", {"path": ".git/config", "content": "", "encoding": "base64"}),
+               ("file", {"path": "README.md", "encoding": "base64", "content": base64.b64encode(
+                   b"---\nlicense: not-a-license\nbase_model: nope\ntags:\n- 1\n---\nhi\n").decode()})]
+        for op in bad:
+            r = _post(api + "/commit/main", _ndjson(("header", {"summary": "x"}), op), ALICE_W,
+                      "application/x-ndjson")
+            eq(r.status, 400, "refused " + op[1]["path"])
+        msg = r.json()["error"]
+        ok(msg.startswith("Invalid metadata in README.md.\n- ") and msg.count("\n- ") == 3, msg)
+        eq(w.commit_of("alice/new-model"), new, "nothing committed")
+        # a good card, read back as cardData; a deletion; a pull request
+        card = b'---\nlicense: mit\ntags:\n- "yes"\nbase_model: acme/tiny-model\n---\n# x\n'
+        r = _post(api + "/commit/main?create_pr=1", _ndjson(
+            ("header", {"summary": "Card"}),
+            ("file", {"path": "README.md", "content": base64.b64encode(card).decode(), "encoding": "base64"}),
+            ("deletedFile", {"path": "a.txt"})), ALICE_W, "application/x-ndjson")
+        eq(r.status, 200, "pull request")
+        ok(r.json()["pullRequestUrl"].endswith("/alice/new-model/discussions/1"), "PR url")
+        eq(w.commit_of("alice/new-model"), new, "main unchanged by a PR")
+        pr = req(api + "/revision/refs%2Fpr%2F1", headers=ALICE).json()
+        eq(pr["cardData"], {"license": "mit", "tags": ["yes"], "base_model": "acme/tiny-model"}, "cardData")
+        ok("a.txt" not in [s["rfilename"] for s in pr["siblings"]], "deleted in the PR")
+        # tokens and storage rules
+        r = _post(api + "/commit/main", _ndjson(("header", {"summary": "x"})), ALICE, "application/x-ndjson")
+        eq(r.status, 403, "read token commit")
+        eq(r.json()["error"], "you must use a write token to upload to a repository.", "read token message")
+        eq(_post(w.endpoint + "/api/models/acme/tiny-model/commit/main", _ndjson(("header", {"summary": "x"})),
+                 {"Authorization": "Bearer fixture-token-bob-write"}, "application/x-ndjson").status, 403,
+           "bob may not write to acme")
+        data = b"x" * 10
+        r = _post(w.endpoint + "/alice/new-model.git/info/lfs/objects/batch",
+                  {"operation": "upload", "transfers": ["basic"], "objects": [
+                      {"oid": hashlib.sha256(data).hexdigest(), "size": 10}]}, ALICE_W,
+                  "application/vnd.git-lfs+json")
+        href = r.json()["objects"][0]["actions"]["upload"]["href"]
+        eq(req(href, "PUT", ALICE, data).status, 400, "storage refuses Authorization")
+        eq(req(href, "PUT", {}, b"y" * 10).status, 400, "storage checks the bytes")
+        eq(req(href.replace("X-Amz-Signature=", "X-Amz-Signature=0"), "PUT", {}, data).status, 403, "signature")
+        eq(req(w.endpoint + "/alice/new-model.git/info/lfs/objects/batch", "POST",
+               dict(ALICE_W, **{"Content-Type": "application/vnd.git-lfs+json", "Accept": "application/json"}),
+               b'{"operation":"upload","objects":[]}').status, 406, "the LFS media type in Accept")
+        # faults on write steps
+        w.add_fault({"repo": "alice/new-model", "where": "commit", "kind": "status", "status": 503, "times": 1})
+        eq(_post(api + "/commit/main", _ndjson(("header", {"summary": "x"})), ALICE_W,
+                 "application/x-ndjson").status, 503, "commit fault")
+        w.add_fault({"repo": "alice/new-model", "where": "upload", "kind": "drop", "times": 1})
+        try:
+            r = req(href, "PUT", {}, data)
+            raise AssertionError("dropped part answered %d" % r.status)
+        except (http.client.HTTPException, ConnectionError):
+            pass
+        eq(req(href, "PUT", {}, data).status, 200, "after the drop")
+        methods = [(e["method"], e["path"].split("?")[0]) for e in w.requests()]
+        ok(("POST", "/api/repos/create") in methods and ("PUT", "/upload/" + hashlib.sha256(data).hexdigest())
+           in methods, "the log shows writes")
+
+
+@test
+def write_api_storage_on_disk(hub):
+    tmp = tempfile.mkdtemp()
+    try:
+        with FixtureHub(lfs_part_size=1000, storage_dir=tmp) as w:
+            eq(_post(w.endpoint + "/api/repos/create", {"name": "disk", "organization": "alice"}, ALICE_W).status,
+               200, "create")
+            big, small = os.urandom(2500), b"small object"
+            _push_lfs(w, "alice/disk", big)
+            _push_lfs(w, "alice/disk", small)
+            ok(len(os.listdir(tmp)) == 4, "three parts and one object in files: %s" % os.listdir(tmp))
+            r = _post(w.endpoint + "/api/models/alice/disk/commit/main", _ndjson(
+                ("header", {"summary": "on disk"}),
+                ("lfsFile", {"path": "b.bin", "algo": "sha256", "oid": hashlib.sha256(big).hexdigest(),
+                             "size": len(big)}),
+                ("lfsFile", {"path": "s.bin", "algo": "sha256", "oid": hashlib.sha256(small).hexdigest(),
+                             "size": len(small)})), ALICE_W, "application/x-ndjson")
+            eq(r.status, 200, "commit")
+            for p, data in (("b.bin", big), ("s.bin", small)):
+                r, _ = follow(w, w.endpoint + "/alice/disk/resolve/main/" + p, ALICE)
+                eq(r.body, data, "read back " + p)
+            # a part of the wrong size is refused, and the connection still works
+            r = _post(w.endpoint + "/alice/disk.git/info/lfs/objects/batch",
+                      {"operation": "upload", "transfers": ["multipart"], "objects": [
+                          {"oid": hashlib.sha256(b"z" * 1500).hexdigest(), "size": 1500}]}, ALICE_W,
+                      "application/vnd.git-lfs+json")
+            url = r.json()["objects"][0]["actions"]["upload"]["header"]["00001"]
+            eq(req(url, "PUT", {}, b"z" * 999).status, 400, "short part")
+            eq(req(url, "PUT", {}, b"z" * 1000).status, 200, "right part")
+    finally:
+        shutil.rmtree(tmp)
 
 
 def main():

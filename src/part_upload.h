@@ -1,0 +1,27 @@
+/* One PUT of a file's byte range to a pre-signed storage URL, retried as downloads are: the
+ * only place uploads send content (the transfer engine takes it over later). */
+#ifndef HF_PART_UPLOAD_H
+#define HF_PART_UPLOAD_H
+
+#include "http.h"
+
+/* Told how many bytes went out (negative when a retry starts the range again). */
+typedef void (*hf_sent_fn)(void *ctx, long long delta);
+
+typedef struct {
+    const char *url;  /* pre-signed: the token never goes there unless it is the Hub's origin */
+    int fd;           /* the file, read with pread */
+    long long offset; /* the range [offset, offset + length) */
+    long long length;
+    const char *what; /* names it in messages: "model.bin (part 3 of 7)" */
+    hf_sent_fn sent;  /* may be NULL */
+    void *sent_ctx;
+} hf_part;
+
+/* PUTs the range, retrying 408, 429, 5xx and dropped connections (with Retry-After) as the Hub's
+ * clients do; *etag gets the answer's ETag without quotes (caller frees; "" when absent).
+ * HF_ENETWORK after the retries, HF_EAUTH when storage refuses the signature, HF_EOTHER for
+ * other refusals, HF_EIO when the file cannot be read. */
+hf_code hf_part_put(hf_client *c, const hf_part *part, char **etag, hf_error *err);
+
+#endif
