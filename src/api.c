@@ -23,8 +23,8 @@ static char *string_field(json_t *o, const char *key) {
     return json_is_string(v) ? strdup(json_string_value(v)) : NULL;
 }
 
-hf_code hf_api_repo_info(hf_client *c, const hf_repo *repo, const char *revision,
-                         hf_repo_info *out, hf_error *err) {
+hf_code hf_api_repo_info(hf_client *c, const hf_repo *repo, const char *revision, hf_repo_info *out,
+                         hf_error *err) {
     memset(out, 0, sizeof *out);
     char *url = hf_url_repo_info(hf_client_endpoint(c), repo, revision);
     hf_response resp = {.content_length = -1};
@@ -153,5 +153,8 @@ hf_code hf_api_tree(hf_client *c, const hf_repo *repo, const char *commit, const
     }
     free(url);
     free(seen);
+    /* the whole tree, every page together: a listing no tree can hold stops every tool here */
+    if (rc == HF_OK)
+        rc = hf_entries_sort(out, err);
     return rc;
 }

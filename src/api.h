@@ -16,20 +16,21 @@ typedef struct {
     char *id;            /* the repository's id as the Hub names it (after a rename) */
     char *last_modified; /* ISO 8601, may be NULL */
     bool is_private;
-    char *gated;         /* "false", "auto" or "manual" */
-    json_t *card_data;   /* the model card's YAML front matter as JSON, or NULL */
+    char *gated;       /* "false", "auto" or "manual" */
+    json_t *card_data; /* the model card's YAML front matter as JSON, or NULL */
 } hf_repo_info;
 
 void hf_repo_info_free(hf_repo_info *info);
 
 /* GET /api/{type}s/{id}/revision/{rev}: the commit the revision points to now. A revision
  * that is already a commit must come back unchanged (HF_EINTEGRITY otherwise). */
-hf_code hf_api_repo_info(hf_client *c, const hf_repo *repo, const char *revision,
-                         hf_repo_info *out, hf_error *err);
+hf_code hf_api_repo_info(hf_client *c, const hf_repo *repo, const char *revision, hf_repo_info *out,
+                         hf_error *err);
 
 /* The tree at commit (below path when not NULL), following every `Link: rel="next"` page.
- * A page URL seen twice or more than HF_MAX_TREE_PAGES pages is HF_EINTEGRITY. Entries are
- * appended unsorted; `revision` only names what was asked for in messages. */
+ * A page URL seen twice or more than HF_MAX_TREE_PAGES pages is HF_EINTEGRITY. The entries
+ * come back sorted and checked by hf_entries_sort; `revision` only names what was asked for
+ * in messages. */
 hf_code hf_api_tree(hf_client *c, const hf_repo *repo, const char *commit, const char *revision,
                     const char *path, bool recursive, hf_entries *out, hf_error *err);
 

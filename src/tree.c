@@ -36,12 +36,41 @@ static int by_path(const void *a, const void *b) {
     return strcmp(((const hf_entry *)a)->path, ((const hf_entry *)b)->path);
 }
 
+/* path compared with the n bytes of dir followed by '/', as strcmp would. */
+static int cmp_folder(const char *path, const char *dir, size_t n) {
+    int c = strncmp(path, dir, n);
+    if (c)
+        return c;
+    if (strlen(path) < n)
+        return -1;
+    return (int)(unsigned char)path[n] - '/';
+}
+
+bool hf_entries_has_below(const hf_entries *e, const char *dir, size_t n) {
+    /* the first path >= "dir/" in the sorted list: below dir when it starts with "dir/" */
+    size_t lo = 0, hi = e->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (cmp_folder(e->v[mid].path, dir, n) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < e->n && strncmp(e->v[lo].path, dir, n) == 0 && e->v[lo].path[n] == '/';
+}
+
 hf_code hf_entries_sort(hf_entries *e, hf_error *err) {
     if (e->n)
         qsort(e->v, e->n, sizeof *e->v, by_path);
     for (size_t i = 1; i < e->n; i++)
         if (strcmp(e->v[i - 1].path, e->v[i].path) == 0)
             return hf_fail(err, HF_EINTEGRITY, "the server listed '%s' twice", e->v[i].path);
+    /* a file is a leaf: a listing with 'a' a file and anything below 'a/' cannot be a tree */
+    for (size_t i = 0; i < e->n; i++)
+        if (!e->v[i].is_dir && hf_entries_has_below(e, e->v[i].path, strlen(e->v[i].path)))
+            return hf_fail(err, HF_EINTEGRITY,
+                           "inconsistent listing from the server: '%s' is a file and a folder",
+                           e->v[i].path);
     return HF_OK;
 }
 

@@ -26,8 +26,12 @@ typedef struct {
  * HF_EINTEGRITY, naming the entry. */
 hf_code hf_tree_parse(const char *json, size_t len, hf_entries *out, hf_error *err);
 
-/* Sorts by path (bytewise) and refuses duplicates (HF_EINTEGRITY). */
+/* Sorts by path (bytewise) and refuses what no tree can hold (HF_EINTEGRITY): a path listed
+ * twice (as files, folders or one of each), and a file with anything below it ('a' and
+ * 'a/b', at any depth). */
 hf_code hf_entries_sort(hf_entries *e, hf_error *err);
+/* True when some path of a sorted list starts with the n bytes of dir followed by '/'. */
+bool hf_entries_has_below(const hf_entries *e, const char *dir, size_t n);
 /* Appends a copy of an entry; false when out of memory. */
 bool hf_entries_push(hf_entries *e, const hf_entry *entry);
 void hf_entries_free(hf_entries *e);
