@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cancel.h"
 #include "fsutil.h"
 
 /* libarchive converts names through the locale's character set (the pax writer falls back to
@@ -114,7 +115,8 @@ struct hf_archive_writer {
     size_t ndirs;
     bool in_file;
     long long size, written;
-    char *name; /* of the current entry, for messages (a copy: callers free theirs) */
+    char *name;        /* of the current entry, for messages (a copy: callers free theirs) */
+    int cancel_ticket; /* tmp, removed if the run is cancelled (hf_cancel_track) */
 };
 
 static hf_code la_fail(hf_archive_writer *w, hf_code code, const char *what, hf_error *err) {
@@ -196,6 +198,7 @@ static void writer_free(hf_archive_writer *w) {
     free(w->path);
     free(w->tmp);
     free(w->name);
+    hf_cancel_untrack(w->cancel_ticket); /* renamed or removed by now */
     free(w);
 }
 
@@ -206,6 +209,7 @@ hf_code hf_archive_create(const char *path, const hf_archive_opts *o, hf_archive
     if (!w)
         return hf_fail(err, HF_EOTHER, "out of memory");
     w->fd = -1;
+    w->cancel_ticket = -1;
     w->o = *o;
     w->path = strdup(path);
     size_t cap = strlen(path) + 64;
@@ -216,7 +220,14 @@ hf_code hf_archive_create(const char *path, const hf_archive_opts *o, hf_archive
     }
     for (int n = 0; n < 100 && w->fd < 0; n++) {
         snprintf(w->tmp, cap, "%s.tmp-%ld-%d", path, (long)getpid(), n);
+        w->cancel_ticket = hf_cancel_track(w->tmp); /* before it exists: no window */
         w->fd = open(w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        int e = errno;
+        if (w->fd < 0) {
+            hf_cancel_untrack(w->cancel_ticket); /* not ours */
+            w->cancel_ticket = -1;
+        }
+        errno = e;
         if (w->fd < 0 && errno != EEXIST)
             break;
     }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cancel.h"
 #include "token.h"
 #include "url.h"
 
@@ -13,6 +14,7 @@
 
 void hf_cli_init(hf_cli *cli, const char *prog) {
     memset(cli, 0, sizeof *cli);
+    hf_cancel_install();
     hf_http_global_init();
     cli->prog = prog;
     cli->repo.type = HF_MODEL;

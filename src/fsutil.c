@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cancel.h"
+
 hf_code hf_mkdirs(const char *path, hf_error *err) {
     struct stat have;
     if (stat(path, &have) == 0 && S_ISDIR(have.st_mode))
@@ -65,11 +67,8 @@ void hf_sync_parent(const char *path) {
     free(dir);
 }
 
-static hf_code write_file(const char *path, const void *data, size_t len, bool durable,
-                          hf_error *err) {
-    char tmp[4200];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid()) >= (int)sizeof tmp)
-        return hf_fail(err, HF_EIO, "path too long: %s", path);
+static hf_code write_tmp(const char *tmp, const char *path, const void *data, size_t len,
+                         bool durable, hf_error *err) {
     /* made afresh, never through a link or a file someone left under that name */
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (fd < 0 && errno == EEXIST && unlink(tmp) == 0)
@@ -105,6 +104,17 @@ static hf_code write_file(const char *path, const void *data, size_t len, bool d
     if (durable)
         hf_sync_parent(path);
     return HF_OK;
+}
+
+static hf_code write_file(const char *path, const void *data, size_t len, bool durable,
+                          hf_error *err) {
+    char tmp[4200];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid()) >= (int)sizeof tmp)
+        return hf_fail(err, HF_EIO, "path too long: %s", path);
+    int ticket = hf_cancel_track(tmp); /* removed if the run is cancelled meanwhile */
+    hf_code rc = write_tmp(tmp, path, data, len, durable, err);
+    hf_cancel_untrack(ticket);
+    return rc;
 }
 
 hf_code hf_write_atomic(const char *path, const void *data, size_t len, hf_error *err) {

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "cancel.h"
 #include "fsutil.h"
 #include "hash.h"
 
@@ -168,6 +169,7 @@ static hf_code link_snapshot(const hf_store *s, const hf_entry *e, hf_error *err
         /* the usual case, a new entry: made in one step, atomic by itself */
     } else if (rc == HF_OK) {
         unlink(tmp);
+        int ticket = hf_cancel_track(tmp);
         bool linked = s->symlinks && symlink(target, tmp) == 0;
         if (!linked && s->symlinks && errno != EPERM && errno != ENOTSUP && errno != EOPNOTSUPP)
             rc = hf_fail(err, HF_EIO, "cannot create %s: %s", final, strerror(errno));
@@ -177,6 +179,7 @@ static hf_code link_snapshot(const hf_store *s, const hf_entry *e, hf_error *err
             rc = hf_fail(err, HF_EIO, "cannot create %s: %s", final, strerror(errno));
         if (rc != HF_OK)
             unlink(tmp);
+        hf_cancel_untrack(ticket);
     }
     free(final);
     free(target);

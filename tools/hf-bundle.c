@@ -49,7 +49,8 @@ static const char usage[] =
     "Every entry is dated SOURCE_DATE_EPOCH when set, else the commit's date.\n"
     "Exit codes: 0 ok, 1 other error, 2 bad usage or input, 3 not found, 4 authentication,\n"
     "5 integrity (a file that differs from the manifest, unsafe paths or links, a damaged\n"
-    "archive), 6 network or server failure, 7 local I/O.\n";
+    "archive), 6 network or server failure, 7 local I/O;\n"
+    "128+N cancelled by signal N (143 SIGTERM, 130 SIGINT), temporary files removed.\n";
 
 enum {
     OPT_REPO = 1201,

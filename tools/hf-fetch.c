@@ -47,7 +47,8 @@ static const char usage[] =
     "On success stdout gets the folder the files are in (the snapshot folder in cache mode),\n"
     "unless the manifest goes to stdout.\n"
     "Exit codes: 0 ok, 1 other error, 2 bad usage or input, 3 not found, 4 authentication,\n"
-    "5 integrity or unsafe data from the server, 6 network or server failure, 7 local I/O.\n";
+    "5 integrity or unsafe data from the server, 6 network or server failure, 7 local I/O;\n"
+    "128+N cancelled by signal N (143 SIGTERM, 130 SIGINT), temporary files removed.\n";
 
 typedef struct {
     hf_cli cli;
@@ -72,13 +73,18 @@ static bool env_true(const char *name) {
 
 /* 0 to go on, or the exit code (after --help or --version: 0 through *exit_now). */
 static hf_code parse(int argc, char **argv, options *o, bool *exit_now, hf_error *err) {
-    static const struct option longopts[] = {
-        {"local-dir", required_argument, 0, 'o'}, {"cache-dir", required_argument, 0, 1201},
-        {"manifest", required_argument, 0, 'm'},  {"lock", required_argument, 0, 'l'},
-        {"jobs", required_argument, 0, 'j'},      {"dry-run", no_argument, 0, 'n'},
-        {"offline", no_argument, 0, 1202},        {"force", no_argument, 0, 1203},
-        {"force-download", no_argument, 0, 1203}, {"progress", required_argument, 0, 1204},
-        HF_CLI_LONGOPTS,                          {0, 0, 0, 0}};
+    static const struct option longopts[] = {{"local-dir", required_argument, 0, 'o'},
+                                             {"cache-dir", required_argument, 0, 1201},
+                                             {"manifest", required_argument, 0, 'm'},
+                                             {"lock", required_argument, 0, 'l'},
+                                             {"jobs", required_argument, 0, 'j'},
+                                             {"dry-run", no_argument, 0, 'n'},
+                                             {"offline", no_argument, 0, 1202},
+                                             {"force", no_argument, 0, 1203},
+                                             {"force-download", no_argument, 0, 1203},
+                                             {"progress", required_argument, 0, 1204},
+                                             HF_CLI_LONGOPTS,
+                                             {0, 0, 0, 0}};
     int opt;
     while ((opt = getopt_long(argc, argv, "o:m:l:j:n" HF_CLI_SHORTOPTS, longopts, NULL)) != -1) {
         int taken = hf_cli_option(&o->cli, opt, optarg, err);
@@ -153,8 +159,8 @@ static hf_code parse(int argc, char **argv, options *o, bool *exit_now, hf_error
 }
 
 /* The files to fetch and the commit, from the Hub (or the lock manifest). */
-static hf_code plan_online(options *o, hf_client *client, const hf_manifest *lock,
-                           char commit[41], char **commit_date, hf_entries *plan, hf_error *err) {
+static hf_code plan_online(options *o, hf_client *client, const hf_manifest *lock, char commit[41],
+                           char **commit_date, hf_entries *plan, hf_error *err) {
     hf_cli *cli = &o->cli;
     if (lock) {
         memcpy(commit, lock->commit, 41);
@@ -328,8 +334,8 @@ static hf_code run(options *o, hf_error *err) {
         hf_progress progress;
         hf_progress_init(&progress, cli->verbosity == 0 ? HF_PROGRESS_NONE : o->progress,
                          cli->prog);
-        hf_fetch_opts fo = {client, &cli->repo, commit, revision, &store, o->jobs, o->force,
-                            hf_progress_update, &progress};
+        hf_fetch_opts fo = {client,   &cli->repo,         commit,   revision, &store, o->jobs,
+                            o->force, hf_progress_update, &progress};
         rc = hf_fetch_run(&fo, &plan, err);
         if (rc == HF_OK && !locked)
             rc = hf_store_write_ref(&store, cli->revision, err);
@@ -368,11 +374,10 @@ int main(int argc, char **argv) {
         if (rc == HF_OK && o.lock_file && lock.repo_id == NULL) {
             hf_manifest check = {0};
             rc = hf_manifest_read(o.lock_file, &check, &err);
-            if (rc == HF_OK && (strcmp(check.repo_id, o.cli.repo.id) != 0 ||
-                                check.repo_type != o.cli.repo.type))
-                rc = hf_fail(&err, HF_EUSAGE, "the manifest %s is for %s %s, not %s",
-                             o.lock_file, hf_repo_type_name(check.repo_type), check.repo_id,
-                             o.cli.repo.id);
+            if (rc == HF_OK &&
+                (strcmp(check.repo_id, o.cli.repo.id) != 0 || check.repo_type != o.cli.repo.type))
+                rc = hf_fail(&err, HF_EUSAGE, "the manifest %s is for %s %s, not %s", o.lock_file,
+                             hf_repo_type_name(check.repo_type), check.repo_id, o.cli.repo.id);
             hf_manifest_free(&check);
         }
         if (rc == HF_OK)
