@@ -432,13 +432,10 @@ static const char *below(const char *path, const char *prefix) {
     return strncmp(path, prefix, n) == 0 && path[n] == '/' ? path + n + 1 : NULL;
 }
 
-/* True when dir (no trailing '/') is a folder of some file of m. */
+/* True when dir (no trailing '/') is a folder of some file of m: a binary search in the
+ * sorted file list, so that an archive of many folders is checked in O(n log n). */
 static bool is_folder_of(const hf_manifest *m, const char *dir) {
-    size_t n = strlen(dir);
-    for (size_t i = 0; i < m->files.n; i++)
-        if (strncmp(m->files.v[i].path, dir, n) == 0 && m->files.v[i].path[n] == '/')
-            return true;
-    return false;
+    return hf_entries_has_below(&m->files, dir, strlen(dir));
 }
 
 typedef struct {
@@ -625,10 +622,14 @@ void hf_bundle_listing_free(hf_bundle_listing *l) {
 }
 
 static hf_code add_item(hf_bundle_listing *l, const hf_archive_entry *e, hf_error *err) {
-    hf_bundle_item *grown = realloc(l->items, (l->n + 1) * sizeof *grown);
-    if (!grown)
-        return hf_fail(err, HF_EOTHER, "out of memory");
-    l->items = grown;
+    if (l->n == l->cap) { /* doubling: an archive of many entries is listed in O(n) */
+        size_t cap = l->cap ? 2 * l->cap : 64;
+        hf_bundle_item *grown = realloc(l->items, cap * sizeof *grown);
+        if (!grown)
+            return hf_fail(err, HF_EOTHER, "out of memory");
+        l->items = grown;
+        l->cap = cap;
+    }
     hf_bundle_item *it = &l->items[l->n];
     it->path = strdup(e->path);
     if (!it->path)

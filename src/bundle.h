@@ -71,7 +71,7 @@ typedef struct {
     char *prefix;
     char *commit_date; /* may be NULL */
     hf_bundle_item *items;
-    size_t n;
+    size_t n, cap;
 } hf_bundle_listing;
 
 hf_code hf_bundle_list(const char *archive, hf_bundle_listing *out, hf_error *err);
