@@ -33,5 +33,10 @@ hf_code hf_api_repo_info(hf_client *c, const hf_repo *repo, const char *revision
  * in messages. */
 hf_code hf_api_tree(hf_client *c, const hf_repo *repo, const char *commit, const char *revision,
                     const char *path, bool recursive, hf_entries *out, hf_error *err);
+/* The same, handing each entry to sink as its page is parsed, unsorted and unchecked: the
+ * caller keeps them as it likes, then runs hf_tree_check on the whole. */
+hf_code hf_api_tree_each(hf_client *c, const hf_repo *repo, const char *commit,
+                         const char *revision, const char *path, bool recursive, hf_entry_sink sink,
+                         void *ctx, hf_error *err);
 
 #endif

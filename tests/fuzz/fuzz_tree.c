@@ -2,6 +2,7 @@
  * and lookup the tools run on what it returns. Every accepted entry must satisfy what the
  * rest of the code relies on: a safe path, well-formed hashes and sizes; an accepted listing
  * is a tree (no file with entries below it). */
+#include "compact.h"
 #include "fuzz.h"
 #include "pathsafe.h"
 #include "repo.h"
@@ -44,8 +45,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
      * it (checked naively here); a refusal as "a file and a folder" names a real clash */
     hf_entries one = {0};
     hf_error e1 = {0};
-    if (hf_tree_parse((const char *)data, size, &one, &e1) == HF_OK) {
+    hf_compact packed = {0}; /* hf-list's store: the same entries, order and verdict */
+    if (hf_tree_parse_each((const char *)data, size, hf_compact_add, &packed, &e1) == HF_OK &&
+        hf_tree_parse((const char *)data, size, &one, &e1) == HF_OK) {
+        hf_error e2 = {0};
+        hf_code psrc = hf_compact_sort(&packed, &e2);
         hf_code src = hf_entries_sort(&one, &e1);
+        FUZZ_CHECK(psrc == src && packed.n == one.n);
+        for (size_t i = 0; src == HF_OK && i < one.n; i++) {
+            hf_entry got;
+            hf_compact_get(&packed, i, &got);
+            FUZZ_CHECK(strcmp(got.path, one.v[i].path) == 0 && got.size == one.v[i].size &&
+                       got.is_dir == one.v[i].is_dir && got.lfs == one.v[i].lfs &&
+                       strcmp(got.git_oid, one.v[i].git_oid) == 0 &&
+                       strcmp(got.sha256, one.v[i].sha256) == 0);
+        }
         bool clash = false;
         for (size_t i = 0; i < one.n && one.n <= 512; i++) {
             size_t n = strlen(one.v[i].path);
@@ -65,5 +79,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         }
     }
     hf_entries_free(&one);
+    hf_compact_free(&packed);
     return 0;
 }
