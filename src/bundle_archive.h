@@ -24,6 +24,7 @@ typedef struct {
     int threads;     /* zstd worker threads; values < 1 are taken as 1 (the bytes do not depend
                         on the number of workers) */
     long long mtime; /* the time of every entry, seconds since the epoch */
+    bool sync;       /* fsync the archive, and its folder after the rename (--sync) */
 } hf_archive_opts;
 
 /* Every entry gets mode 0644 (files) or 0755 (folders), owner and group 0 with no names, the
@@ -48,7 +49,8 @@ hf_code hf_archive_end_file(hf_archive_writer *w, hf_error *err);
 /* A whole file from memory. */
 hf_code hf_archive_add_bytes(hf_archive_writer *w, const char *name, const void *data, size_t len,
                              hf_error *err);
-/* Finishes the archive, syncs it and renames it over path; frees w. */
+/* Finishes the archive, renames it over path (with o.sync: fsync before, the folder's after);
+ * frees w. */
 hf_code hf_archive_commit(hf_archive_writer *w, hf_error *err);
 /* Drops the temporary file; frees w (NULL is fine). */
 void hf_archive_abort(hf_archive_writer *w);

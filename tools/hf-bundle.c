@@ -36,6 +36,8 @@ static const char usage[] =
     "      --level N          compression level: tgz and zip 0-9, tar.zst 1-22\n"
     "      --threads N        zstd worker threads (the bytes do not depend on N)\n"
     "      --ro-crate         also write ro-crate-metadata.json (RO-Crate 1.1)\n"
+    "      --sync             make the archive durable (fsync) before renaming it into place\n"
+    "                         (default: not; a Galaxy job's outputs need not be)\n"
     "      --verify           check every entry of ARCHIVE against the manifest inside\n"
     "      --list             print the manifest's summary and the entries of ARCHIVE\n"
     "      --endpoint URL     default $HF_ENDPOINT, else https://huggingface.co\n"
@@ -60,7 +62,8 @@ enum {
     OPT_ROCRATE,
     OPT_VERIFY,
     OPT_LIST,
-    OPT_ALLOW_EXTRA
+    OPT_ALLOW_EXTRA,
+    OPT_SYNC
 };
 
 static bool parse_int(const char *s, long lo, long hi, int *out) {
@@ -160,6 +163,7 @@ int main(int argc, char **argv) {
                                              {"verify", no_argument, 0, OPT_VERIFY},
                                              {"list", no_argument, 0, OPT_LIST},
                                              {"allow-extra", no_argument, 0, OPT_ALLOW_EXTRA},
+                                             {"sync", no_argument, 0, OPT_SYNC},
                                              HF_CLI_LONGOPTS,
                                              {0, 0, 0, 0}};
     int opt;
@@ -211,6 +215,9 @@ int main(int argc, char **argv) {
             break;
         case OPT_ALLOW_EXTRA:
             o.allow_extra = true;
+            break;
+        case OPT_SYNC:
+            o.sync = true;
             break;
         case 'h':
             fputs(usage, stdout);
