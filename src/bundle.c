@@ -22,8 +22,8 @@
 #define MAX_README (16ll << 20)
 #define CHUNK (256u << 10)
 #define PIPED (1ll << 20) /* files from this size on are hashed on the pipe's thread */
-#define PIPE_SLOTS 4      /* of PIPE_CHUNK bytes each */
-#define PIPE_CHUNK (1u << 20)
+#define PIPE_SLOTS 8      /* of PIPE_CHUNK bytes each */
+#define PIPE_CHUNK (256u << 10)
 
 void hf_bundle_result_free(hf_bundle_result *r) {
     free(r->prefix);
@@ -340,7 +340,8 @@ hf_code hf_bundle_source(const char *source, const char *manifest, const char *o
         res->bytes = src.bytes;
         if (o->ro_crate)
             card = source_card(&m, &src, &o->log);
-        hf_archive_opts ao = {o->format, o->level, o->threads, res->mtime, o->sync};
+        hf_archive_opts ao = {o->format, o->level, hf_archive_workers(o->threads, res->bytes),
+                              res->mtime, o->sync};
         cp.buf = malloc(CHUNK);
         cp.pipe = hf_hashpipe_new(PIPE_SLOTS, PIPE_CHUNK); /* NULL: inline, as fast on 1 core */
         rc = cp.buf ? hf_archive_create(output, &ao, &cp.w, err)

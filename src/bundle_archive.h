@@ -27,6 +27,10 @@ typedef struct {
     bool sync;       /* fsync the archive, and its folder after the rename (--sync) */
 } hf_archive_opts;
 
+/* The zstd workers worth starting for about `bytes` of input: one per 8 MiB job, at most
+ * `threads` (more would only hold memory; the bytes written do not depend on it). */
+int hf_archive_workers(int threads, long long bytes);
+
 /* Every entry gets mode 0644 (files) or 0755 (folders), owner and group 0 with no names, the
  * mtime of the options and no other time; tar is POSIX pax (restricted: plain ustar headers,
  * an extended header only for long or non-ASCII names and files of 8 GiB or more, names in
