@@ -4,10 +4,12 @@
 #                     1. hf-fetch on one 1 GiB LFS file (bytes from nginx on loopback as the
 #                     CDN) and on 300 files of 8 KiB, against `openssl dgst -sha256`, curl,
 #                     a curl -L loop and @huggingface/hub's snapshotDownload (pinned, npm-
-#                     installed into build/bench/node_modules). About 3 minutes.
+#                     installed into build/bench/node_modules); and hf-list of a 100,000-file
+#                     repository, peak RSS in TSV and JSON (case listing). About 3.5 minutes.
 #                     2. hf-bundle (the `bench-bundle` target alone). About 3.5 minutes.
 #   make bench-bundle hf-bundle of a 1 GiB snapshot against `tar cf` and `tar -I 'zstd -T2'`,
-#                     and `hf-bundle --repo` against `hf-fetch --local-dir` then hf-bundle.
+#                     `hf-bundle --repo` against `hf-fetch --local-dir` then hf-bundle, and
+#                     `hf-bundle --verify` of 60,000 folders against `tar -tzf` (verify-folders).
 #   make bench-upload hf-upload of a 1 GiB LFS file (multipart, 64 MiB parts, 8 at a time) to
 #                     the fixture's storage against `openssl dgst -sha256` plus curl PUTting the
 #                     same parts (--parallel) and the completion call; hf-upload's peak RSS.

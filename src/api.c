@@ -24,6 +24,51 @@ static char *string_field(json_t *o, const char *key) {
     return json_is_string(v) ? strdup(json_string_value(v)) : NULL;
 }
 
+/* The end of the JSON string that starts at s[i] == '"' (the index after its closing quote),
+ * or 0 when it does not end. */
+static size_t string_end(const char *s, size_t len, size_t i) {
+    for (i++; i < len; i++) {
+        if (s[i] == '\\')
+            i++;
+        else if (s[i] == '"')
+            return i + 1;
+    }
+    return 0;
+}
+
+/* Blanks out, in place, the value of the top-level key `key` of a JSON object (spaces and a
+ * 0): the repository info lists every file in `siblings`, which no tool reads, and jansson
+ * would build all of it (about 400 bytes a file). Text that does not scan is left as it is,
+ * for json_loadb to report. */
+static void drop_top_level(char *s, size_t len, const char *key) {
+    size_t klen = strlen(key), depth = 0, value = 0;
+    for (size_t i = 0; i < len; i++) {
+        char ch = s[i];
+        if (ch == '"') {
+            size_t end = string_end(s, len, i);
+            if (!end)
+                return;
+            size_t j = end;
+            while (j < len && (s[j] == ' ' || s[j] == '\t' || s[j] == '\n' || s[j] == '\r'))
+                j++;
+            if (depth == 1 && j < len && s[j] == ':' && end - i - 2 == klen &&
+                memcmp(s + i + 1, key, klen) == 0)
+                value = j + 1; /* the value starts after the colon */
+            i = end - 1;
+        } else if (ch == '{' || ch == '[') {
+            depth++;
+        } else if (ch == '}' || ch == ']' || (ch == ',' && depth == 1)) {
+            if (value && depth == 1) {
+                memset(s + value, ' ', i - value);
+                s[value] = '0';
+                return;
+            }
+            if (ch != ',' && depth-- == 0)
+                return;
+        }
+    }
+}
+
 hf_code hf_api_repo_info(hf_client *c, const hf_repo *repo, const char *revision, hf_repo_info *out,
                          hf_error *err) {
     memset(out, 0, sizeof *out);
@@ -35,6 +80,8 @@ hf_code hf_api_repo_info(hf_client *c, const hf_repo *repo, const char *revision
     json_t *root = NULL;
     if (rc == HF_OK) {
         json_error_t jerr;
+        if (resp.body.data)
+            drop_top_level(resp.body.data, resp.body.len, "siblings");
         root = json_loadb(resp.body.data ? resp.body.data : "", resp.body.len, 0, &jerr);
         json_t *sha = json_object_get(root, "sha");
         if (!json_is_object(root))
@@ -166,18 +213,40 @@ hf_code hf_api_pages(hf_client *c, const char *first_url, const hf_req_ctx *ctx,
     return rc;
 }
 
-static hf_code tree_page(const char *body, size_t len, void *entries, bool *stop, hf_error *err) {
+/* The tree's pages, each entry handed to a sink as its page is parsed. */
+typedef struct {
+    hf_entry_sink sink;
+    void *ctx;
+} tree_pages;
+
+static hf_code tree_page(const char *body, size_t len, void *arg, bool *stop, hf_error *err) {
     (void)stop;
-    return hf_tree_parse(body, len, entries, err);
+    tree_pages *t = arg;
+    return hf_tree_parse_each(body, len, t->sink, t->ctx, err);
+}
+
+static bool push(void *entries, const hf_entry *e) {
+    return hf_entries_push(entries, e);
 }
 
 hf_code hf_api_tree(hf_client *c, const hf_repo *repo, const char *commit, const char *revision,
                     const char *path, bool recursive, hf_entries *out, hf_error *err) {
+    hf_code rc = hf_api_tree_each(c, repo, commit, revision, path, recursive, push, out, err);
+    /* the whole tree, every page together: a listing no tree can hold stops every tool here */
+    if (rc == HF_OK)
+        rc = hf_entries_sort(out, err);
+    return rc;
+}
+
+hf_code hf_api_tree_each(hf_client *c, const hf_repo *repo, const char *commit,
+                         const char *revision, const char *path, bool recursive, hf_entry_sink sink,
+                         void *sink_ctx, hf_error *err) {
     char *url = hf_url_tree(hf_client_endpoint(c), repo, commit, path, recursive);
     if (!url)
         return hf_fail(err, HF_EOTHER, "out of memory");
     hf_req_ctx ctx = {repo->id, revision ? revision : commit, path, false};
-    hf_code rc = hf_api_pages(c, url, &ctx, "tree", tree_page, out, err);
+    tree_pages t = {sink, sink_ctx};
+    hf_code rc = hf_api_pages(c, url, &ctx, "tree", tree_page, &t, err);
     free(url);
     return rc;
 }

@@ -38,9 +38,15 @@ hf_code hf_api_pages(hf_client *c, const char *first_url, const hf_req_ctx *ctx,
                      hf_page_fn on_page, void *arg, hf_error *err);
 
 /* The tree at commit (below path when not NULL), following every `Link: rel="next"` page.
- * A page URL seen twice or more than HF_MAX_TREE_PAGES pages is HF_EINTEGRITY. Entries are
- * appended unsorted; `revision` only names what was asked for in messages. */
+ * A page URL seen twice or more than HF_MAX_TREE_PAGES pages is HF_EINTEGRITY. The entries
+ * come back sorted and checked by hf_entries_sort; `revision` only names what was asked for
+ * in messages. */
 hf_code hf_api_tree(hf_client *c, const hf_repo *repo, const char *commit, const char *revision,
                     const char *path, bool recursive, hf_entries *out, hf_error *err);
+/* The same, handing each entry to sink as its page is parsed, unsorted and unchecked: the
+ * caller keeps them as it likes, then runs hf_tree_check on the whole. */
+hf_code hf_api_tree_each(hf_client *c, const hf_repo *repo, const char *commit,
+                         const char *revision, const char *path, bool recursive, hf_entry_sink sink,
+                         void *ctx, hf_error *err);
 
 #endif

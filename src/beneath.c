@@ -11,6 +11,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "cancel.h"
 #include "fsutil.h"
 
 static bool use_openat2 = true;
@@ -245,13 +246,21 @@ int hf_beneath_unlink(const hf_root *r, const char *rel) {
     return ok;
 }
 
-int hf_beneath_mktemp(int dirfd, const char *base, char *tmp, size_t cap) {
+int hf_beneath_mktemp(int dirfd, const char *base, char *tmp, size_t cap, int *ticket) {
     for (int n = 0; n < 100; n++) {
         /* base.tmp-PID-N, or a short name when that would be too long for the folder */
         int len = snprintf(tmp, cap, "%s.tmp-%ld-%d", base, (long)getpid(), n);
         if (len < 0 || (size_t)len >= cap || len > NAME_MAX)
             snprintf(tmp, cap, ".hf-tmp-%ld-%d", (long)getpid(), n);
+        if (ticket) /* before it exists: no window where a cancellation would leave it */
+            *ticket = hf_cancel_track_at(dirfd, tmp);
         int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+        int e = errno;
+        if (fd < 0 && ticket) {
+            hf_cancel_untrack(*ticket); /* not ours */
+            *ticket = -1;
+        }
+        errno = e;
         if (fd >= 0 || errno != EEXIST)
             return fd;
     }
@@ -285,7 +294,8 @@ static hf_code put_file(const hf_root *r, const char *rel, const void *data, siz
     if (rc != HF_OK)
         return rc;
     char tmp[NAME_MAX + 64];
-    int fd = hf_beneath_mktemp(dirfd, name, tmp, sizeof tmp);
+    int ticket = -1;
+    int fd = hf_beneath_mktemp(dirfd, name, tmp, sizeof tmp, &ticket);
     bool ok = fd >= 0;
     if (ok && in < 0) {
         ok = write_all(fd, data, len);
@@ -314,6 +324,7 @@ static hf_code put_file(const hf_root *r, const char *rel, const void *data, siz
     } else if (durable) {
         (void)fsync(dirfd);
     }
+    hf_cancel_untrack(ticket); /* renamed or removed */
     close(dirfd);
     return rc;
 }
@@ -370,7 +381,7 @@ int hf_beneath_scratch(const char *path) {
     if (dir && hf_root_open(&r, dir, false, NULL) == HF_OK) {
         fd = openat(r.fd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
         char tmp[NAME_MAX + 64];
-        if (fd < 0 && (fd = hf_beneath_mktemp(r.fd, ".hf-spool", tmp, sizeof tmp)) >= 0)
+        if (fd < 0 && (fd = hf_beneath_mktemp(r.fd, ".hf-spool", tmp, sizeof tmp, NULL)) >= 0)
             unlinkat(r.fd, tmp, 0); /* gone when closed, whatever happens */
     }
     int e = errno;

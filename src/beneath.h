@@ -52,8 +52,10 @@ int hf_beneath_unlink(const hf_root *r, const char *rel);
 hf_code hf_beneath_write(const hf_root *r, const char *rel, const void *data, size_t len,
                          bool durable, hf_error *err);
 /* Makes a fresh temporary file in dirfd (O_EXCL, never through a link) named after base;
- * the name chosen is written to tmp (cap bytes). */
-int hf_beneath_mktemp(int dirfd, const char *base, char *tmp, size_t cap);
+ * the name chosen is written to tmp (cap bytes). With ticket, the name is registered for
+ * removal on cancellation (cancel.h) before the file exists: *ticket for hf_cancel_untrack
+ * once it is renamed or removed (dirfd must stay open until then). */
+int hf_beneath_mktemp(int dirfd, const char *base, char *tmp, size_t cap, int *ticket);
 /* rel becomes a link holding target: made in one step when the name is free, else through a
  * temporary link renamed over whatever is there (a link planted there included); nothing
  * when the right link is there already. 0, or -1 with errno. */

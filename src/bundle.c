@@ -15,12 +15,16 @@
 #include "bundle_source.h"
 #include "fsutil.h"
 #include "hash.h"
+#include "hashpipe.h"
 #include "pathsafe.h"
 #include "store.h"
 
 #define MAX_MANIFEST (256ll << 20)
 #define MAX_README (16ll << 20)
 #define CHUNK (256u << 10)
+#define PIPED (1ll << 20) /* files from this size on are hashed on the pipe's thread */
+#define PIPE_SLOTS 8      /* of PIPE_CHUNK bytes each */
+#define PIPE_CHUNK (256u << 10)
 
 void hf_bundle_result_free(hf_bundle_result *r) {
     free(r->prefix);
@@ -192,6 +196,7 @@ typedef struct {
     size_t problems;
     char first[700];
     unsigned char *buf;
+    hf_hashpipe *pipe; /* NULL: every file hashed inline */
 } copier;
 
 static void copy_problem(copier *cp, const char *path, const char *what) {
@@ -231,9 +236,15 @@ static hf_code copy_file(copier *cp, const char *name, const char *real, const h
     hf_code rc = h ? HF_OK : hf_fail(err, HF_EOTHER, "out of memory");
     if (rc == HF_OK && cp->w)
         rc = hf_archive_begin_file(cp->w, name, e->size, err);
+    /* a large file is hashed on the pipe's thread from the very bytes read, beside the copy */
+    hf_hashpipe *pipe = cp->pipe && e->size >= PIPED ? cp->pipe : NULL;
+    size_t chunk = pipe ? hf_hashpipe_size(pipe) : CHUNK;
+    if (rc == HF_OK && pipe)
+        hf_hashpipe_begin(pipe, h);
     long long left = e->size;
     while (rc == HF_OK && left > 0) {
-        ssize_t n = read(fd, cp->buf, left < CHUNK ? (size_t)left : CHUNK);
+        unsigned char *buf = pipe ? hf_hashpipe_buffer(pipe) : cp->buf;
+        ssize_t n = read(fd, buf, left < (long long)chunk ? (size_t)left : chunk);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0) {
@@ -241,11 +252,16 @@ static hf_code copy_file(copier *cp, const char *name, const char *real, const h
                 rc = hf_fail(err, HF_EIO, "cannot read %s: %s", real, strerror(errno));
             break;
         }
-        hf_hasher_update(h, cp->buf, (size_t)n);
+        if (pipe)
+            hf_hashpipe_push(pipe, (size_t)n);
+        else
+            hf_hasher_update(h, buf, (size_t)n);
         left -= n;
         if (cp->w)
-            rc = hf_archive_write(cp->w, cp->buf, (size_t)n, err);
+            rc = hf_archive_write(cp->w, buf, (size_t)n, err);
     }
+    if (h && pipe)
+        hf_hashpipe_end(pipe);
     close(fd);
     char sha[65], oid[41];
     if (rc == HF_OK) {
@@ -328,8 +344,10 @@ hf_code hf_bundle_source(const char *source, const char *manifest, const char *o
         res->bytes = src.bytes;
         if (o->ro_crate)
             card = source_card(&m, &src, &o->log);
-        hf_archive_opts ao = {o->format, o->level, o->threads, res->mtime};
+        hf_archive_opts ao = {o->format, o->level, hf_archive_workers(o->threads, res->bytes),
+                              res->mtime, o->sync};
         cp.buf = malloc(CHUNK);
+        cp.pipe = hf_hashpipe_new(PIPE_SLOTS, PIPE_CHUNK); /* NULL: inline, as fast on 1 core */
         rc = cp.buf ? hf_archive_create(output, &ao, &cp.w, err)
                     : hf_fail(err, HF_EOTHER, "out of memory");
     }
@@ -351,6 +369,7 @@ hf_code hf_bundle_source(const char *source, const char *manifest, const char *o
         rc = hf_archive_commit(w, err);
     }
     hf_archive_abort(cp.w);
+    hf_hashpipe_free(cp.pipe);
     free(cp.buf);
     json_decref(card);
     hf_source_free(&src);
@@ -436,13 +455,10 @@ static const char *below(const char *path, const char *prefix) {
     return strncmp(path, prefix, n) == 0 && path[n] == '/' ? path + n + 1 : NULL;
 }
 
-/* True when dir (no trailing '/') is a folder of some file of m. */
+/* True when dir (no trailing '/') is a folder of some file of m: a binary search in the
+ * sorted file list, so that an archive of many folders is checked in O(n log n). */
 static bool is_folder_of(const hf_manifest *m, const char *dir) {
-    size_t n = strlen(dir);
-    for (size_t i = 0; i < m->files.n; i++)
-        if (strncmp(m->files.v[i].path, dir, n) == 0 && m->files.v[i].path[n] == '/')
-            return true;
-    return false;
+    return hf_entries_has_below(&m->files, dir, strlen(dir));
 }
 
 typedef struct {
@@ -629,10 +645,14 @@ void hf_bundle_listing_free(hf_bundle_listing *l) {
 }
 
 static hf_code add_item(hf_bundle_listing *l, const hf_archive_entry *e, hf_error *err) {
-    hf_bundle_item *grown = realloc(l->items, (l->n + 1) * sizeof *grown);
-    if (!grown)
-        return hf_fail(err, HF_EOTHER, "out of memory");
-    l->items = grown;
+    if (l->n == l->cap) { /* doubling: an archive of many entries is listed in O(n) */
+        size_t cap = l->cap ? 2 * l->cap : 64;
+        hf_bundle_item *grown = realloc(l->items, cap * sizeof *grown);
+        if (!grown)
+            return hf_fail(err, HF_EOTHER, "out of memory");
+        l->items = grown;
+        l->cap = cap;
+    }
     hf_bundle_item *it = &l->items[l->n];
     it->path = strdup(e->path);
     if (!it->path)

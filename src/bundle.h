@@ -26,6 +26,7 @@ typedef struct {
     bool ro_crate;
     bool allow_extra; /* SOURCE: leave out the files the manifest does not list */
     long long mtime;  /* >= 0: the time of every entry (SOURCE_DATE_EPOCH); < 0: the commit's */
+    bool sync;        /* --sync: the archive is durable (fsync) before its rename */
     hf_logger log;
 } hf_bundle_opts;
 
@@ -71,7 +72,7 @@ typedef struct {
     char *prefix;
     char *commit_date; /* may be NULL */
     hf_bundle_item *items;
-    size_t n;
+    size_t n, cap;
 } hf_bundle_listing;
 
 hf_code hf_bundle_list(const char *archive, hf_bundle_listing *out, hf_error *err);

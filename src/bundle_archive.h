@@ -24,7 +24,12 @@ typedef struct {
     int threads;     /* zstd worker threads; values < 1 are taken as 1 (the bytes do not depend
                         on the number of workers) */
     long long mtime; /* the time of every entry, seconds since the epoch */
+    bool sync;       /* fsync the archive, and its folder after the rename (--sync) */
 } hf_archive_opts;
+
+/* The zstd workers worth starting for about `bytes` of input: one per 8 MiB job, at most
+ * `threads` (more would only hold memory; the bytes written do not depend on it). */
+int hf_archive_workers(int threads, long long bytes);
 
 /* Every entry gets mode 0644 (files) or 0755 (folders), owner and group 0 with no names, the
  * mtime of the options and no other time; tar is POSIX pax (restricted: plain ustar headers,
@@ -48,7 +53,8 @@ hf_code hf_archive_end_file(hf_archive_writer *w, hf_error *err);
 /* A whole file from memory. */
 hf_code hf_archive_add_bytes(hf_archive_writer *w, const char *name, const void *data, size_t len,
                              hf_error *err);
-/* Finishes the archive, syncs it and renames it over path; frees w. */
+/* Finishes the archive, renames it over path (with o.sync: fsync before, the folder's after);
+ * frees w. */
 hf_code hf_archive_commit(hf_archive_writer *w, hf_error *err);
 /* Drops the temporary file; frees w (NULL is fine). */
 void hf_archive_abort(hf_archive_writer *w);

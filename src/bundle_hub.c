@@ -271,7 +271,8 @@ hf_code hf_bundle_hub(hf_client *c, const hf_repo *repo, const char *revision,
         }
     }
     if (rc == HF_OK) {
-        hf_archive_opts ao = {o->format, o->level, o->threads, res->mtime};
+        hf_archive_opts ao = {o->format, o->level, hf_archive_workers(o->threads, res->bytes),
+                              res->mtime, o->sync};
         rc = hf_archive_create(output, &ao, &w, err);
     }
     if (rc == HF_OK)

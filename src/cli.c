@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "progress.h"
+#include "cancel.h"
 #include "token.h"
 #include "url.h"
 #include "version.h"
@@ -15,6 +16,7 @@
 
 void hf_cli_init(hf_cli *cli, const char *prog) {
     memset(cli, 0, sizeof *cli);
+    hf_cancel_install();
     hf_http_global_init();
     cli->prog = prog;
     cli->repo.type = HF_MODEL;

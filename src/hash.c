@@ -14,7 +14,7 @@ struct hf_hasher {
     long long seen;
 };
 
-static void hex(const unsigned char *d, size_t n, char *out) {
+void hf_hex(const unsigned char *d, size_t n, char *out) {
     static const char digits[] = "0123456789abcdef";
     for (size_t i = 0; i < n; i++) {
         out[2 * i] = digits[d[i] >> 4];
@@ -65,12 +65,12 @@ bool hf_hasher_final(hf_hasher *h, char sha256[65], char git_sha1[41]) {
     unsigned n;
     if (!EVP_DigestFinal_ex(h->sha256, d, &n))
         return false;
-    hex(d, n, sha256);
+    hf_hex(d, n, sha256);
     if (h->sha1) {
         if (!EVP_DigestFinal_ex(h->sha1, d, &n))
             return false;
         if (git_sha1)
-            hex(d, n, git_sha1);
+            hf_hex(d, n, git_sha1);
     } else if (git_sha1) {
         git_sha1[0] = '\0';
     }

@@ -25,4 +25,7 @@ bool hf_hash_file(const char *path, long long size, char sha256[65], char git_sh
 /* The same from an open file, read from its start. */
 bool hf_hash_fd(int fd, long long size, char sha256[65], char git_sha1[41], long long *seen);
 
+/* n bytes as 2n lowercase hex digits and a NUL. */
+void hf_hex(const unsigned char *d, size_t n, char *out);
+
 #endif

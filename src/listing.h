@@ -6,6 +6,7 @@
 #include <jansson.h>
 #include <stdio.h>
 
+#include "compact.h"
 #include "repo.h"
 #include "tree.h"
 
@@ -14,14 +15,16 @@ typedef struct {
     const char *revision; /* as asked */
     const char *commit;   /* what it resolved to */
     const char *endpoint;
-    const hf_entries *entries; /* sorted */
+    const hf_entries *entries; /* sorted; or NULL, and then: */
+    const hf_compact *compact; /* sorted */
 } hf_listing;
 
-/* {"repo_id","repo_type","revision","commit","endpoint","files":[...]}: one object per entry
- * {"path","size","lfs","sha256","git_oid"} (sha256 null for regular files; folders end in
- * '/'). NULL when out of memory. */
-json_t *hf_listing_json(const hf_listing *l);
-json_t *hf_entry_json(const hf_entry *e);
+/* {"repo_id","repo_type","revision","commit","endpoint","files":[...]} with two-space
+ * indentation and a final newline, as jansson's JSON_INDENT(2) writes it, one entry at a
+ * time: one object per entry {"path","size","lfs","sha256","git_oid"} (sha256 null for
+ * regular files; folders end in '/'). Returns 0, or -1 on a write error or a string that is
+ * not UTF-8. */
+int hf_listing_write_json(FILE *f, const hf_listing *l);
 
 /* The header line "# repo_id=..\trepo_type=..\trevision=..\tcommit=..", the column line and a
  * line per entry. Returns 0, or -1 on a write error. */

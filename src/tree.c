@@ -37,13 +37,64 @@ static int by_path(const void *a, const void *b) {
     return strcmp(((const hf_entry *)a)->path, ((const hf_entry *)b)->path);
 }
 
+/* path compared with the n bytes of dir followed by '/', as strcmp would. */
+static int cmp_folder(const char *path, const char *dir, size_t n) {
+    int c = strncmp(path, dir, n);
+    if (c)
+        return c;
+    if (strlen(path) < n)
+        return -1;
+    return (int)(unsigned char)path[n] - '/';
+}
+
+static bool paths_have_below(const hf_path_list *l, const char *dir, size_t n) {
+    /* the first path >= "dir/" in the sorted list: below dir when it starts with "dir/" */
+    size_t lo = 0, hi = l->n;
+    bool is_dir;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (cmp_folder(l->path(l->list, mid, &is_dir), dir, n) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    const char *p = lo < l->n ? l->path(l->list, lo, &is_dir) : NULL;
+    return p && strncmp(p, dir, n) == 0 && p[n] == '/';
+}
+
+hf_code hf_tree_check(const hf_path_list *l, hf_error *err) {
+    bool is_dir;
+    for (size_t i = 1; i < l->n; i++) {
+        const char *p = l->path(l->list, i, &is_dir);
+        if (strcmp(l->path(l->list, i - 1, &is_dir), p) == 0)
+            return hf_fail(err, HF_EINTEGRITY, "the server listed '%s' twice", p);
+    }
+    /* a file is a leaf: a listing with 'a' a file and anything below 'a/' cannot be a tree */
+    for (size_t i = 0; i < l->n; i++) {
+        const char *p = l->path(l->list, i, &is_dir);
+        if (!is_dir && paths_have_below(l, p, strlen(p)))
+            return hf_fail(err, HF_EINTEGRITY,
+                           "inconsistent listing from the server: '%s' is a file and a folder", p);
+    }
+    return HF_OK;
+}
+
+static const char *entry_path(const void *list, size_t i, bool *is_dir) {
+    const hf_entry *e = &((const hf_entries *)list)->v[i];
+    *is_dir = e->is_dir;
+    return e->path;
+}
+
+bool hf_entries_has_below(const hf_entries *e, const char *dir, size_t n) {
+    hf_path_list l = {e->n, entry_path, e};
+    return paths_have_below(&l, dir, n);
+}
+
 hf_code hf_entries_sort(hf_entries *e, hf_error *err) {
     if (e->n)
         qsort(e->v, e->n, sizeof *e->v, by_path);
-    for (size_t i = 1; i < e->n; i++)
-        if (strcmp(e->v[i - 1].path, e->v[i].path) == 0)
-            return hf_fail(err, HF_EINTEGRITY, "the server listed '%s' twice", e->v[i].path);
-    return HF_OK;
+    hf_path_list l = {e->n, entry_path, e};
+    return hf_tree_check(&l, err);
 }
 
 const hf_entry *hf_entries_find(const hf_entries *e, const char *path) {
@@ -107,7 +158,16 @@ static hf_code parse_entry(json_t *o, size_t i, hf_entry *e, hf_error *err) {
     return HF_OK;
 }
 
+static bool push(void *entries, const hf_entry *e) {
+    return hf_entries_push(entries, e);
+}
+
 hf_code hf_tree_parse(const char *json, size_t len, hf_entries *out, hf_error *err) {
+    return hf_tree_parse_each(json, len, push, out, err);
+}
+
+hf_code hf_tree_parse_each(const char *json, size_t len, hf_entry_sink sink, void *ctx,
+                           hf_error *err) {
     json_error_t jerr;
     json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!root)
@@ -127,7 +187,7 @@ hf_code hf_tree_parse(const char *json, size_t len, hf_entries *out, hf_error *e
             hf_entry e;
             if ((rc = parse_entry(o, i, &e, err)) != HF_OK)
                 break;
-            if (!hf_entries_push(out, &e)) {
+            if (!sink(ctx, &e)) {
                 rc = hf_fail(err, HF_EOTHER, "out of memory");
                 break;
             }

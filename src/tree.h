@@ -25,9 +25,27 @@ typedef struct {
  * pass hf_path_is_safe; oids, sizes and LFS data must be well-formed: anything else is
  * HF_EINTEGRITY, naming the entry. */
 hf_code hf_tree_parse(const char *json, size_t len, hf_entries *out, hf_error *err);
+/* The same, handing every entry to sink (its path lives until sink returns); a sink that
+ * returns false stops the parse with HF_EOTHER, out of memory. */
+typedef bool (*hf_entry_sink)(void *ctx, const hf_entry *e);
+hf_code hf_tree_parse_each(const char *json, size_t len, hf_entry_sink sink, void *ctx,
+                           hf_error *err);
 
-/* Sorts by path (bytewise) and refuses duplicates (HF_EINTEGRITY). */
+/* A sorted list of paths however it is stored: path(list, i, &is_dir) is the i-th. */
+typedef struct {
+    size_t n;
+    const char *(*path)(const void *list, size_t i, bool *is_dir);
+    const void *list;
+} hf_path_list;
+/* Refuses, in a sorted list, what no tree can hold (HF_EINTEGRITY): a path listed twice (as
+ * files, folders or one of each), and a file with anything below it ('a' and 'a/b', at any
+ * depth). The one check of every listing, whatever holds it. */
+hf_code hf_tree_check(const hf_path_list *l, hf_error *err);
+
+/* Sorts by path (bytewise), then hf_tree_check. */
 hf_code hf_entries_sort(hf_entries *e, hf_error *err);
+/* True when some path of a sorted list starts with the n bytes of dir followed by '/'. */
+bool hf_entries_has_below(const hf_entries *e, const char *dir, size_t n);
 /* Appends a copy of an entry; false when out of memory. */
 bool hf_entries_push(hf_entries *e, const hf_entry *entry);
 void hf_entries_free(hf_entries *e);

@@ -37,6 +37,8 @@ static const char usage[] =
     "      --level N          compression level: tgz and zip 0-9, tar.zst 1-22\n"
     "      --threads N        zstd worker threads (the bytes do not depend on N)\n"
     "      --ro-crate         also write ro-crate-metadata.json (RO-Crate 1.1)\n"
+    "      --sync             make the archive durable (fsync) before renaming it into place\n"
+    "                         (default: not; a Galaxy job's outputs need not be)\n"
     "      --verify           check every entry of ARCHIVE against the manifest inside\n"
     "      --list             print the manifest's summary and the entries of ARCHIVE\n"
     "      --endpoint URL     default $HF_ENDPOINT, else https://huggingface.co\n"
@@ -50,7 +52,8 @@ static const char usage[] =
     "Every entry is dated SOURCE_DATE_EPOCH when set, else the commit's date.\n"
     "Exit codes: 0 ok, 1 other error, 2 bad usage or input, 3 not found, 4 authentication,\n"
     "5 integrity (a file that differs from the manifest, unsafe paths or links, a damaged\n"
-    "archive), 6 network or server failure, 7 local I/O.\n";
+    "archive), 6 network or server failure, 7 local I/O;\n"
+    "128+N cancelled by signal N (143 SIGTERM, 130 SIGINT), temporary files removed.\n";
 
 enum {
     OPT_REPO = 1201,
@@ -60,7 +63,8 @@ enum {
     OPT_ROCRATE,
     OPT_VERIFY,
     OPT_LIST,
-    OPT_ALLOW_EXTRA
+    OPT_ALLOW_EXTRA,
+    OPT_SYNC
 };
 
 static bool parse_int(const char *s, long lo, long hi, int *out) {
@@ -160,6 +164,7 @@ int main(int argc, char **argv) {
                                              {"verify", no_argument, 0, OPT_VERIFY},
                                              {"list", no_argument, 0, OPT_LIST},
                                              {"allow-extra", no_argument, 0, OPT_ALLOW_EXTRA},
+                                             {"sync", no_argument, 0, OPT_SYNC},
                                              HF_CLI_LONGOPTS,
                                              {0, 0, 0, 0}};
     int opt;
@@ -211,6 +216,9 @@ int main(int argc, char **argv) {
             break;
         case OPT_ALLOW_EXTRA:
             o.allow_extra = true;
+            break;
+        case OPT_SYNC:
+            o.sync = true;
             break;
         case 'h':
             fputs(usage, stdout);

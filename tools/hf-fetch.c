@@ -47,7 +47,8 @@ static const char usage[] =
     "On success stdout gets the folder the files are in (the snapshot folder in cache mode),\n"
     "unless the manifest goes to stdout.\n"
     "Exit codes: 0 ok, 1 other error, 2 bad usage or input, 3 not found, 4 authentication,\n"
-    "5 integrity or unsafe data from the server, 6 network or server failure, 7 local I/O.\n";
+    "5 integrity or unsafe data from the server, 6 network or server failure, 7 local I/O;\n"
+    "128+N cancelled by signal N (143 SIGTERM, 130 SIGINT), temporary files removed.\n";
 
 typedef struct {
     hf_cli cli;

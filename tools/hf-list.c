@@ -43,7 +43,19 @@ static const char usage[] =
     "  lastModified, private, gated and the current commit (when the Hub gives it).\n"
     "\n"
     "Exit codes: 0 ok, 1 other error, 2 bad usage or input, 3 not found, 4 authentication,\n"
-    "5 integrity or unsafe data from the server, 6 network or server failure, 7 local I/O.\n";
+    "5 integrity or unsafe data from the server, 6 network or server failure, 7 local I/O;\n"
+    "128+N cancelled by signal N (143 SIGTERM, 130 SIGINT), temporary files removed.\n";
+
+typedef struct {
+    const hf_filter *filter;
+    bool recursive;
+} shown_by;
+
+/* What is listed: the files that pass the filters, and folders too when not recursive. */
+static bool shown(void *ctx, const hf_entry *e) {
+    const shown_by *s = ctx;
+    return !(e->is_dir && s->recursive) && hf_filter_match(s->filter, e->path);
+}
 
 static int search_main(int argc, char **argv);
 
@@ -113,34 +125,26 @@ int main(int argc, char **argv) {
 
     hf_client *client = NULL;
     hf_repo_info info = {0};
-    hf_entries all = {0}, shown = {0};
+    hf_compact all = {0}; /* the whole listing, packed: 100,000 entries in a few MiB */
     hf_code rc = hf_cli_client(&cli, &client, &err);
     if (rc == HF_OK)
         rc = hf_api_repo_info(client, &cli.repo, cli.revision, &info, &err);
     if (rc == HF_OK) {
         hf_cli_say(&cli, "%s@%s resolved to commit %s", cli.repo.id, cli.revision, info.commit);
-        rc = hf_api_tree(client, &cli.repo, info.commit, cli.revision, dir, recursive, &all, &err);
-    }
-    for (size_t i = 0; rc == HF_OK && i < all.n; i++) {
-        const hf_entry *e = &all.v[i];
-        if (e->is_dir && recursive)
-            continue;
-        if (!hf_filter_match(&cli.filter, e->path))
-            continue;
-        if (!hf_entries_push(&shown, e))
-            rc = hf_fail(&err, HF_EOTHER, "out of memory");
+        rc = hf_api_tree_each(client, &cli.repo, info.commit, cli.revision, dir, recursive,
+                              hf_compact_add, &all, &err);
     }
     if (rc == HF_OK)
-        rc = hf_entries_sort(&shown, &err);
+        rc = hf_compact_sort(&all, &err); /* checked whole, before the filters */
     if (rc == HF_OK) {
-        hf_listing l = {cli.repo, cli.revision, info.commit, cli.endpoint, &shown};
-        int w;
-        w = json ? hf_json_put(stdout, hf_listing_json(&l)) : hf_listing_write_tsv(stdout, &l);
+        shown_by s = {&cli.filter, recursive};
+        hf_compact_keep(&all, shown, &s);
+        hf_listing l = {cli.repo, cli.revision, info.commit, cli.endpoint, NULL, &all};
+        int w = json ? hf_listing_write_json(stdout, &l) : hf_listing_write_tsv(stdout, &l);
         if (w != 0 || fflush(stdout) != 0)
             rc = hf_fail(&err, HF_EIO, "cannot write the listing to standard output");
     }
-    hf_entries_free(&all);
-    hf_entries_free(&shown);
+    hf_compact_free(&all);
     hf_repo_info_free(&info);
     hf_client_free(client);
     free(dir);

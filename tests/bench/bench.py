@@ -11,6 +11,8 @@ Cases (--cases), served on loopback only:
          /api/resolve-cache/ URLs from disk (with the hub's ETag and X-Repo-Commit) and
          proxies everything else (API, the 307s) to the hub, so that the Python hub's
          share of the work drops by half.
+  listing  `hf-list` of a 100,000-file repository (100,100 entries with the folders, 101
+         pages), TSV and JSON: peak RSS against the 32 MiB target (issue 13).
 
 Each tool runs in a fresh output folder, round-robin (round 1: every tool, round 2: ...),
 so a change in machine load touches all of them alike. Wall time by perf_counter, CPU and
@@ -43,8 +45,10 @@ import hub  # noqa: E402  (generated_bytes, git_blob_sha1: the same content the 
 GiB = 1 << 30
 MiB = 1 << 20
 BIG_REPO, MID_REPO, SMALL_REPO = "bench/big-lfs", "bench/mid-lfs", "bench/small-files"
+LIST_REPO, LIST_FILES = "bench/huge-listing", 100000
 HFJS_VERSION = "2.17.5"
-TARGETS = {"big_vs_hash": 1.25, "small_vs_hfjs": 5.0, "small_vs_curl": 3.0, "rss_mib": 32.0}
+TARGETS = {"big_vs_hash": 1.25, "small_vs_hfjs": 5.0, "small_vs_curl": 3.0, "rss_mib": 32.0,
+           "list_rss_mib": 32.0}
 
 
 def log(msg):
@@ -152,7 +156,11 @@ def write_hub_data(d, big, mid, small, count, size):
              {"id": SMALL_REPO, "commits": [{"id": "c1", "date": date, "message": "Add small files",
                                              "files": {"files/f%03d.bin" % i: {
                                                  "size": size, "seed": "bench-small-%d" % i}
-                                                 for i in range(count)}}]}]
+                                                 for i in range(count)}}]},
+             {"id": LIST_REPO, "commits": [{"id": "c1", "date": date, "message": "Many files",
+                                            "generate": [{"count": LIST_FILES, "group": 1000,
+                                                          "pattern": "part-{g:03d}/f{i:06d}.txt",
+                                                          "text": "file {i}\n"}]}]}]
     with open(os.path.join(d, "repos", "bench.json"), "w") as f:
         json.dump(repos, f, indent=1)
 
@@ -546,6 +554,13 @@ def report(res, facts, args, targets):
     v = r["rss_mib"]
     L.append("| peak RSS of hf-fetch, any case | %s | < 32 MiB | %s |"
              % ("%.1f MiB" % v if v else "n/a", "n/a" if v is None else ("met" if v < 32 else "MISSED")))
+    for fmt in ("tsv", "json"):
+        s = S.get("listing", {}).get("hf-list -f " + fmt)
+        if s:
+            r["list_rss_mib_" + fmt] = s["rss_mib"]
+            t = targets["list_rss_mib"]
+            L.append("| peak RSS of hf-list -f %s, %d files | %.1f MiB | <= %.0f MiB | %s |"
+                     % (fmt, LIST_FILES, s["rss_mib"], t, "met" if s["rss_mib"] <= t else "MISSED"))
     return "\n".join(L) + "\n", r, S
 
 
@@ -561,7 +576,7 @@ def main():
     ap.add_argument("--runs-big", type=int, default=None)
     ap.add_argument("--runs-hfjs-big", type=int, default=None,
                     help="rounds of @huggingface/hub in the big case (default: all)")
-    ap.add_argument("--cases", default="big,mid,small,small-front")
+    ap.add_argument("--cases", default="big,mid,small,small-front,listing")
     ap.add_argument("--no-hfjs", action="store_true")
     ap.add_argument("--out-dir", default=None, help="where tools write (default WORK/out)")
     ap.add_argument("--serve", action="store_true",
@@ -577,9 +592,10 @@ def main():
     shutil.rmtree(outdir, ignore_errors=True)
     os.makedirs(outdir)
     # a copy, so that a rebuild of bin/ during the run cannot mix two binaries in one table
-    hf_fetch = os.path.join(work, "hf-fetch")
-    shutil.copy2(os.path.join(a.bin, "hf-fetch"), hf_fetch + ".tmp")
-    os.replace(hf_fetch + ".tmp", hf_fetch)
+    hf_fetch, hf_list = os.path.join(work, "hf-fetch"), os.path.join(work, "hf-list")
+    for b in (hf_fetch, hf_list):
+        shutil.copy2(os.path.join(a.bin, os.path.basename(b)), b + ".tmp")
+        os.replace(b + ".tmp", b)
     nm = ensure_hfjs(work, a.no_hfjs)
     facts = machine_facts(work, nm)
     with open(hf_fetch, "rb") as f:
@@ -724,6 +740,23 @@ def main():
                 results[name] = {"title": "%d regular files of %d bytes: %s" % (
                     a.small_count, a.small_size, how)}
                 run_case(name, small_tools(e), a.runs, srv, results)
+        if "listing" in cases:
+            results["listing"] = {"title": "hf-list of %d files (%d entries with the folders), "
+                                           "peak RSS" % (LIST_FILES, LIST_FILES + LIST_FILES // 1000)}
+
+            def hf_list_rows(fmt):
+                def check(r):
+                    with open(os.path.join(work, "listing." + fmt)) as f:
+                        n = sum(1 for _ in f) if fmt == "tsv" else json.load(f)["files"]
+                    n = n - 2 if fmt == "tsv" else len(n)
+                    return None if n == LIST_FILES else "%d entries listed, not %d" % (n, LIST_FILES)
+                return lambda r: (["sh", "-c", '"$1" -q -f "$2" "$3" > "$4"', "sh", hf_list, fmt, LIST_REPO,
+                                   os.path.join(work, "listing." + fmt)], env, check, None)
+            # untimed: the hub builds the repository on first use
+            subprocess.run([hf_list, "-q", "--no-recursive", LIST_REPO], env=env, check=True,
+                           stdout=subprocess.DEVNULL)
+            run_case("listing", [("hf-list -f tsv", hf_list_rows("tsv")),
+                                 ("hf-list -f json", hf_list_rows("json"))], a.runs, srv, results)
     finally:
         srv.stop()
         shutil.rmtree(outdir, ignore_errors=True)

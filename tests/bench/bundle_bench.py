@@ -15,9 +15,14 @@ before each measurement):
   direct     `hf-bundle -o X.tar --repo REPO` (streams from the Hub into the archive) against
              `hf-fetch --local-dir D REPO && hf-bundle -o X.tar D`: the same archive contents,
              with or without the copy on disk.
+  verify-folders  `hf-bundle --verify` of a hostile .tar.gz (tests/cli/archives.py): a manifest
+             of 60,000 files d000000/f.., and only their 60,000 folders in the archive (exit 5,
+             60,000 differences), and of the good archive with the files too, against
+             `tar -tzf` of the same archives. Once quadratic in the folders (issue 11); the
+             target is a generous bound of 10 s, not a ratio.
 
-hf-bundle fsyncs its archive before renaming it into place; tar and zstd do not. So the
-source and zstd cases also have a `tar ...; sync X` row: the same durability as hf-bundle.
+hf-bundle does not fsync its archive unless asked (--sync), nor do tar and zstd; the source
+and zstd cases also have a `tar ...; sync X` row, the durability of `hf-bundle --sync`.
 Where tmpfs is available, some rows write their archive there (no disk at all): hf-bundle in
 every case, and tar in the source case.
 
@@ -38,7 +43,9 @@ import bench  # noqa: E402  (make_blob, Servers, measure, run_case, summarize, m
 from bench import GiB, MiB, ROOT, log, loadavg, out_of  # noqa: E402
 
 REPO, TEXT_REPO = "bench/bundle", "bench/bundle-text"
-TARGETS = {"source_vs_tar": 1.2, "zstd_vs_tar": 1.2, "direct_vs_two_step": 1.0}
+TARGETS = {"source_vs_tar": 1.15, "zstd_vs_tar": 1.0, "direct_vs_two_step": 1.0,
+           "verify_folders_s": 10.0, "zstd_rss_vs_tar": 1.2}
+FOLDERS = 60000
 DATE = "2024-06-01T12:00:00Z"
 
 
@@ -132,7 +139,7 @@ def main():
                     help="bytes of the compressible text file (default 256 MiB)")
     ap.add_argument("--runs", type=int, default=5, help="rounds per case (default 5)")
     ap.add_argument("--runs-direct", type=int, default=None, help="rounds of the direct case (default --runs)")
-    ap.add_argument("--cases", default="source,zstd,zstd-text,direct")
+    ap.add_argument("--cases", default="source,zstd,zstd-text,direct,verify-folders")
     ap.add_argument("--threads", type=int, default=2, help="zstd threads, both tools (default 2)")
     ap.add_argument("--tmpfs", default="/dev/shm", help="for the output-on-tmpfs rows ('' to skip)")
     ap.add_argument("--serve", action="store_true",
@@ -142,7 +149,7 @@ def main():
     a.command_line = os.environ.get("BENCH_COMMAND") or " ".join(["python3"] + sys.argv)
     cases = a.cases.split(",")
     for c in cases:
-        if c not in ("source", "zstd", "zstd-text", "direct"):
+        if c not in ("source", "zstd", "zstd-text", "direct", "verify-folders"):
             ap.error("unknown case %r" % c)
     if not shutil.which("zstd") and any(c.startswith("zstd") for c in cases):
         log("no zstd command: the zstd cases are skipped (apt-get install zstd)")
@@ -329,6 +336,34 @@ def main():
                 tools.append(("hf-bundle -o X.tar --repo REPO, output on tmpfs",
                               bundle(REPO, ".tar", base=tmpdir, src=False)))
             bench.run_case("direct", tools, a.runs_direct or a.runs, srv, results)
+        if "verify-folders" in cases:
+            sys.path.insert(0, os.path.join(ROOT, "tests", "cli"))
+            import archives  # noqa: E402
+            arch = {}
+            for kind in ("hostile", "good"):
+                arch[kind] = os.path.join(work, "data", "folders-%d-%s.tar.gz" % (FOLDERS, kind))
+                if not os.path.exists(arch[kind]):
+                    log("making %s (untimed)" % os.path.relpath(arch[kind], ROOT))
+                    archives.many_folders(arch[kind] + ".tmp", FOLDERS, hostile=kind == "hostile")
+                    os.replace(arch[kind] + ".tmp", arch[kind])
+            results["verify-folders"] = {"title": "--verify of %d folders: a hostile .tar.gz of %d bytes "
+                                                  "(folders only) and the good one of %d bytes" % (
+                                                      FOLDERS, os.path.getsize(arch["hostile"]),
+                                                      os.path.getsize(arch["good"]))}
+
+            def verify(kind, want):
+                def prep(r):  # hf-bundle must say what it should: 0, or 5 for the hostile one
+                    return (["sh", "-c", '"$1" -q --verify "$2" >/dev/null 2>&1; test $? -eq %d' % want,
+                             "sh", hf_bundle, arch[kind]], env, None, None)
+                return prep
+
+            def list_(kind):
+                return lambda r: (["tar", "-tzf", arch[kind]], env, None, None)
+            tools = [("hf-bundle --verify HOSTILE", verify("hostile", 5)),
+                     ("tar -tzf HOSTILE", list_("hostile")),
+                     ("hf-bundle --verify GOOD", verify("good", 0)),
+                     ("tar -tzf GOOD", list_("good"))]
+            bench.run_case("verify-folders", tools, a.runs, srv, results)
     finally:
         srv.stop()
         shutil.rmtree(outdir, ignore_errors=True)
@@ -373,10 +408,18 @@ def report(res, facts, a):
     spec += [("direct_vs_two_step", "direct: --repo / (hf-fetch --local-dir, then hf-bundle)",
               ("direct", "hf-bundle -o X.tar --repo REPO"),
               ("direct", "hf-fetch --local-dir D REPO && hf-bundle -o X.tar D"), "direct_vs_two_step")]
+    spec += [("verify_hostile_vs_tar", "verify-folders: hf-bundle --verify / tar -tzf, hostile",
+              ("verify-folders", "hf-bundle --verify HOSTILE"), ("verify-folders", "tar -tzf HOSTILE"), None),
+             ("verify_good_vs_tar", "verify-folders: hf-bundle --verify / tar -tzf, good",
+              ("verify-folders", "hf-bundle --verify GOOD"), ("verify-folders", "tar -tzf GOOD"), None)]
     r = {}
     for key, _, num, den, _ in spec:
         n, d = med(*num), med(*den)
         r[key] = n / d if n and d else None
+    r["verify_folders_s"] = med("verify-folders", "hf-bundle --verify HOSTILE")
+    for c in ("zstd", "zstd-text"):   # peak RSS: hf-bundle against tar -I zstd (zstd's, a child)
+        a_, b_ = S.get(c, {}).get(ZB), S.get(c, {}).get(ZT)
+        r["%s_rss_vs_tar" % c] = a_["rss_mib"] / b_["rss_mib"] if a_ and b_ and b_["rss_mib"] else None
     rss = [s["rss_mib"] for c in S for t, s in S[c].items() if s and t.startswith("hf-bundle")]
     r["rss_mib"] = max(rss) if rss else None
 
@@ -424,6 +467,17 @@ def report(res, facts, a):
                                                        t, "met" if ok else "MISSED"))
         else:
             L.append("| %s | %.2fx | | |" % (text, v))
+    for c in ("zstd", "zstd-text"):
+        v = r.get("%s_rss_vs_tar" % c)
+        if v is not None:
+            t = TARGETS["zstd_rss_vs_tar"]
+            L.append("| %s: peak RSS, hf-bundle / tar -I %s | %.2fx | <= %.2fx | %s |"
+                     % (c, zq, v, t, "met" if v <= t else "MISSED"))
+    v = r["verify_folders_s"]
+    if v is not None:
+        t = TARGETS["verify_folders_s"]
+        L.append("| verify-folders: hf-bundle --verify of %d folders (hostile), seconds | %.2f s | <= %.0f s | %s |"
+                 % (FOLDERS, v, t, "met" if v <= t else "MISSED"))
     v = r["rss_mib"]
     L.append("| peak RSS of hf-bundle, any row | %s | | |" % ("%.1f MiB" % v if v else "n/a"))
     return "\n".join(L) + "\n", r, S

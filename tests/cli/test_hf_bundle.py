@@ -9,7 +9,7 @@ import subprocess
 import tarfile
 import zipfile
 
-from support import ALICE, expect_exit
+from support import ALICE, BIN_DIR, expect_exit
 
 TINY = "acme/tiny-model"
 DATASET = "acme/tiny-dataset"
@@ -700,3 +700,22 @@ def test_output_inside_source_and_collisions(ctx):
     src2, _, _ = local_source(ctx, files=files, name="crate")
     expect_exit(bundle_source(ctx, src2, ctx.path("c.tar"), "--ro-crate"), 2, "ro-crate")
     expect_exit(bundle_source(ctx, src2, ctx.path("c.tar")), 0)
+
+
+def test_sync_only_when_asked(ctx):
+    """No fsync by default (a Galaxy job's output need not be durable); --sync fsyncs the
+    archive and its folder; the bytes are the same either way."""
+    src, _, _ = local_source(ctx)
+    syncs = {}
+    # LeakSanitizer cannot run under ptrace: no leak check in this one (SANITIZE=1 builds)
+    asan = ":".join(filter(None, [os.environ.get("ASAN_OPTIONS"), "detect_leaks=0"]))
+    for name, extra in (("plain", ()), ("synced", ("--sync",))):
+        out, log = ctx.path(name + ".tar"), ctx.path(name + ".strace")
+        r = ctx.run(shutil.which("strace"), "-f", "-qq", "-e", "trace=fsync,fdatasync,syncfs",
+                    "-o", log, os.path.join(BIN_DIR, "hf-bundle"), "-o", out, *extra, src,
+                    env=ctx.env(ASAN_OPTIONS=asan))
+        expect_exit(r, 0)
+        syncs[name] = [l for l in open(log) if "sync(" in l]
+    assert syncs["plain"] == [], syncs["plain"]
+    assert len(syncs["synced"]) >= 2, syncs["synced"]
+    assert digest(ctx.path("plain.tar")) == digest(ctx.path("synced.tar"))

@@ -1,6 +1,8 @@
 /* The tree listing (one page of GET /api/{type}s/{id}/tree/...): hf_tree_parse, then the sort
  * and lookup the tools run on what it returns. Every accepted entry must satisfy what the
- * rest of the code relies on: a safe path, well-formed hashes and sizes. */
+ * rest of the code relies on: a safe path, well-formed hashes and sizes; an accepted listing
+ * is a tree (no file with entries below it). */
+#include "compact.h"
 #include "fuzz.h"
 #include "pathsafe.h"
 #include "repo.h"
@@ -39,17 +41,44 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     }
     hf_entries_free(&all);
 
-    /* the page alone: sorted, every entry found again */
+    /* the page alone: sorted, every entry found again, and a tree: no file has anything below
+     * it (checked naively here); a refusal as "a file and a folder" names a real clash */
     hf_entries one = {0};
     hf_error e1 = {0};
-    if (hf_tree_parse((const char *)data, size, &one, &e1) == HF_OK &&
-        hf_entries_sort(&one, &e1) == HF_OK) {
-        for (size_t i = 0; i < one.n; i++) {
-            if (i > 0)
-                FUZZ_CHECK(strcmp(one.v[i - 1].path, one.v[i].path) < 0);
-            FUZZ_CHECK(hf_entries_find(&one, one.v[i].path) == &one.v[i]);
+    hf_compact packed = {0}; /* hf-list's store: the same entries, order and verdict */
+    if (hf_tree_parse_each((const char *)data, size, hf_compact_add, &packed, &e1) == HF_OK &&
+        hf_tree_parse((const char *)data, size, &one, &e1) == HF_OK) {
+        hf_error e2 = {0};
+        hf_code psrc = hf_compact_sort(&packed, &e2);
+        hf_code src = hf_entries_sort(&one, &e1);
+        FUZZ_CHECK(psrc == src && packed.n == one.n);
+        for (size_t i = 0; src == HF_OK && i < one.n; i++) {
+            hf_entry got;
+            hf_compact_get(&packed, i, &got);
+            FUZZ_CHECK(strcmp(got.path, one.v[i].path) == 0 && got.size == one.v[i].size &&
+                       got.is_dir == one.v[i].is_dir && got.lfs == one.v[i].lfs &&
+                       strcmp(got.git_oid, one.v[i].git_oid) == 0 &&
+                       strcmp(got.sha256, one.v[i].sha256) == 0);
+        }
+        bool clash = false;
+        for (size_t i = 0; i < one.n && one.n <= 512; i++) {
+            size_t n = strlen(one.v[i].path);
+            for (size_t j = 0; j < one.n && !one.v[i].is_dir; j++)
+                if (strncmp(one.v[j].path, one.v[i].path, n) == 0 && one.v[j].path[n] == '/')
+                    clash = true;
+        }
+        if (src == HF_OK) {
+            FUZZ_CHECK(!clash);
+            for (size_t i = 0; i < one.n; i++) {
+                if (i > 0)
+                    FUZZ_CHECK(strcmp(one.v[i - 1].path, one.v[i].path) < 0);
+                FUZZ_CHECK(hf_entries_find(&one, one.v[i].path) == &one.v[i]);
+            }
+        } else if (strstr(e1.msg, "is a file and a folder") && one.n <= 512) {
+            FUZZ_CHECK(clash);
         }
     }
     hf_entries_free(&one);
+    hf_compact_free(&packed);
     return 0;
 }

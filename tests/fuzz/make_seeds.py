@@ -87,6 +87,10 @@ def main():
                               ("models", "acme/gated-model", "recursive=true")]:
             st, hs, body = get("%s/api/%s/%s/tree/main?%s" % (ep, rtype, rid, q))
             s.put("tree", body, rid.split("/")[1])
+        for rev in ("main", "folder-on-file", "deep", "near"):  # listings no tree can hold
+            st, hs, body = get("%s/api/models/acme/clashing-model/tree/%s?recursive=true"
+                               % (ep, rev))
+            s.put("tree", body, "clash-" + rev)
         hub.page_size = 3
         url = "%s/api/models/acme/tiny-model/tree/%s?recursive=true&expand=false" % (ep, tiny)
         for _ in range(3):

@@ -272,10 +272,20 @@ def _file_from_spec(spec, where):
 # Repositories
 
 
+def _tree_extra(x, where):
+    """A tree entry a hostile server adds to a commit's listing: {"path", "type"}."""
+    if not isinstance(x, dict) or not isinstance(x.get("path"), str) or \
+            x.get("type", "file") not in ("file", "directory"):
+        raise ValueError("%s: tree_extra entries are {\"path\": ..., \"type\": file|directory}"
+                         % where)
+    return {"path": x["path"], "type": x.get("type", "file")}
+
+
 class Commit:
     def __init__(self, index, label, parent, epoch, message, files):
         self.index, self.label, self.parent = index, label, parent
         self.epoch, self.message, self.files = epoch, message, files
+        self.tree_extra = []    # entries the listing shows beyond the files (hostile repos)
         self.sha = None
         self.dir_oids = {}      # "" for the root tree, "a/b" for folders
         self.children = None    # dir -> sorted [(name, is_dir)]
@@ -362,6 +372,7 @@ class Repo:
             for path in c.get("delete", []):
                 base.pop(path, None)
             commit = Commit(i, label, parent, parse_date(c["date"]), c["message"], base)
+            commit.tree_extra = [_tree_extra(x, where) for x in c.get("tree_extra", [])]
             labels[label] = i
             commits.append(commit)
         self.commits = commits
@@ -2308,8 +2319,11 @@ class FixtureHub(WriteMixin):
         recursive = _truthy(_q1(qs, "recursive", "false"))
         expand = _truthy(_q1(qs, "expand", "false"))
         paths = repo.walk(c, path, recursive)
-        extra = [p for f in self._take_faults(route, ("unsafe_paths",))
+        extra = [{"path": p, "type": "file"} for f in self._take_faults(route, ("unsafe_paths",))
                  for p in f.get("paths", DEFAULT_UNSAFE_PATHS)]
+        below = path + "/" if path else ""
+        extra += [x for x in c.tree_extra if x["path"].startswith(below)
+                  and (recursive or "/" not in x["path"][len(below):])]
         total = len(paths) + len(extra)
         size = min(50, self.page_size) if expand else self.page_size
         cursor = _q1(qs, "cursor")
@@ -2332,9 +2346,14 @@ class FixtureHub(WriteMixin):
             if i < len(paths):
                 page.append(repo.entry(c, paths[i], expand))
             else:
-                p = extra[i - len(paths)]
+                x = extra[i - len(paths)]
                 data = b"unsafe path fixture\n"
-                page.append({"type": "file", "oid": git_blob_sha1(data), "size": len(data), "path": p})
+                if x["type"] == "file":
+                    page.append({"type": "file", "oid": git_blob_sha1(data), "size": len(data),
+                                 "path": x["path"]})
+                else:
+                    page.append({"type": "directory", "oid": git_object_sha1("tree", b""),
+                                 "size": 0, "path": x["path"]})
         next_cursor = None
         if endless:
             if endless[0].get("mode", "repeat") == "repeat":

@@ -75,9 +75,9 @@ START_TEST(malformed_pages) {
 END_TEST
 
 START_TEST(unsafe_paths) {
-    const char *paths[] = {"../x",     "/etc/passwd", "a\\\\b",  "ctl\\u0001x", "a//b",
-                           "a/../b",   "./a",         "a/.",     "",            "a/",
-                           "nul\\u0000x", "\\u00e9\\udc80"};
+    const char *paths[] = {"../x", "/etc/passwd", "a\\\\b",      "ctl\\u0001x",
+                           "a//b", "a/../b",      "./a",         "a/.",
+                           "",     "a/",          "nul\\u0000x", "\\u00e9\\udc80"};
     for (size_t i = 0; i < sizeof paths / sizeof *paths; i++) {
         char page[256];
         snprintf(page, sizeof page,
@@ -103,6 +103,54 @@ START_TEST(duplicates_refused) {
 }
 END_TEST
 
+/* Parses one entry per "type:path" into e and sorts them. */
+static hf_code sorted_listing(const char *const *items, size_t n, hf_entries *e, hf_error *err) {
+    char json[4096] = "[";
+    for (size_t i = 0; i < n; i++) {
+        bool dir = items[i][0] == 'd';
+        size_t len = strlen(json);
+        snprintf(json + len, sizeof json - len,
+                 "%s{\"type\":\"%s\",\"path\":\"%s\",\"oid\":\"" OID "\"%s}", i ? "," : "",
+                 dir ? "directory" : "file", items[i] + 2, dir ? "" : ",\"size\":1");
+    }
+    strcat(json, "]");
+    hf_code rc = parse(json, e, err);
+    return rc == HF_OK ? hf_entries_sort(e, err) : rc;
+}
+
+START_TEST(file_with_entries_below_refused) {
+    static const char *const bad[][4] = {
+        {"f:a", "f:a/b", NULL},
+        {"f:a/b", "f:a", NULL},
+        {"f:x/y", "f:x/y-z", "f:x/y/z/w", NULL},
+        {"f:x/y", "d:x/y/z", NULL},
+        {"d:p/q", "f:p/q", NULL},
+        {"f:m", "f:m!", "f:m.txt", "f:m/n"}, /* names between 'm' and 'm/n' in byte order */
+    };
+    for (size_t c = 0; c < sizeof bad / sizeof bad[0]; c++) {
+        hf_entries e = {0};
+        hf_error err = {0};
+        size_t n = 0;
+        while (n < 4 && bad[c][n])
+            n++;
+        ck_assert_int_eq(sorted_listing(bad[c], n, &e, &err), HF_EINTEGRITY);
+        ck_assert_ptr_nonnull(strstr(err.msg, c == 4 ? "twice" : "is a file and a folder"));
+        hf_entries_free(&e);
+    }
+    /* names that only share a beginning are fine, and folders hold files */
+    static const char *const good[] = {"f:n",    "f:n-1", "f:n.txt", "d:n0",
+                                       "f:n0/f", "d:d",   "d:d/e",   "f:d/e/f"};
+    hf_entries e = {0};
+    hf_error err = {0};
+    ck_assert_int_eq(sorted_listing(good, 8, &e, &err), HF_OK);
+    ck_assert(hf_entries_has_below(&e, "n0", 2));
+    ck_assert(hf_entries_has_below(&e, "d/e", 3));
+    ck_assert(!hf_entries_has_below(&e, "n", 1));
+    ck_assert(!hf_entries_has_below(&e, "d/e/f", 5));
+    hf_entries_free(&e);
+}
+END_TEST
+
 Suite *make_suite(void) {
     Suite *s = suite_create("tree");
     ADD_TEST(s, good_page);
@@ -110,5 +158,6 @@ Suite *make_suite(void) {
     ADD_TEST(s, malformed_pages);
     ADD_TEST(s, unsafe_paths);
     ADD_TEST(s, duplicates_refused);
+    ADD_TEST(s, file_with_entries_below_refused);
     return s;
 }
