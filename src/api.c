@@ -24,51 +24,6 @@ static char *string_field(json_t *o, const char *key) {
     return json_is_string(v) ? strdup(json_string_value(v)) : NULL;
 }
 
-/* The end of the JSON string that starts at s[i] == '"' (the index after its closing quote),
- * or 0 when it does not end. */
-static size_t string_end(const char *s, size_t len, size_t i) {
-    for (i++; i < len; i++) {
-        if (s[i] == '\\')
-            i++;
-        else if (s[i] == '"')
-            return i + 1;
-    }
-    return 0;
-}
-
-/* Blanks out, in place, the value of the top-level key `key` of a JSON object (spaces and a
- * 0): the repository info lists every file in `siblings`, which no tool reads, and jansson
- * would build all of it (about 400 bytes a file). Text that does not scan is left as it is,
- * for json_loadb to report. */
-static void drop_top_level(char *s, size_t len, const char *key) {
-    size_t klen = strlen(key), depth = 0, value = 0;
-    for (size_t i = 0; i < len; i++) {
-        char ch = s[i];
-        if (ch == '"') {
-            size_t end = string_end(s, len, i);
-            if (!end)
-                return;
-            size_t j = end;
-            while (j < len && (s[j] == ' ' || s[j] == '\t' || s[j] == '\n' || s[j] == '\r'))
-                j++;
-            if (depth == 1 && j < len && s[j] == ':' && end - i - 2 == klen &&
-                memcmp(s + i + 1, key, klen) == 0)
-                value = j + 1; /* the value starts after the colon */
-            i = end - 1;
-        } else if (ch == '{' || ch == '[') {
-            depth++;
-        } else if (ch == '}' || ch == ']' || (ch == ',' && depth == 1)) {
-            if (value && depth == 1) {
-                memset(s + value, ' ', i - value);
-                s[value] = '0';
-                return;
-            }
-            if (ch != ',' && depth-- == 0)
-                return;
-        }
-    }
-}
-
 hf_code hf_api_repo_info(hf_client *c, const hf_repo *repo, const char *revision, hf_repo_info *out,
                          hf_error *err) {
     memset(out, 0, sizeof *out);
@@ -80,8 +35,6 @@ hf_code hf_api_repo_info(hf_client *c, const hf_repo *repo, const char *revision
     json_t *root = NULL;
     if (rc == HF_OK) {
         json_error_t jerr;
-        if (resp.body.data)
-            drop_top_level(resp.body.data, resp.body.len, "siblings");
         root = json_loadb(resp.body.data ? resp.body.data : "", resp.body.len, 0, &jerr);
         json_t *sha = json_object_get(root, "sha");
         if (!json_is_object(root))

@@ -58,6 +58,12 @@ char *hf_url_repo_info(const char *endpoint, const hf_repo *repo, const char *re
         hf_buf_adds(&b, "/revision/");
         hf_url_encode(&b, rev, false);
     }
+    /* Only the fields the tools read: without `expand` the Hub lists every file of the
+     * repository in `siblings`, which can be far larger than the rest (a server that does not
+     * know `expand` sends everything, which is read all the same). Spaces have no `gated`. */
+    hf_buf_adds(&b, "?expand=sha&expand=lastModified&expand=private&expand=cardData");
+    if (repo->type != HF_SPACE)
+        hf_buf_adds(&b, "&expand=gated");
     return hf_buf_take(&b);
 }
 

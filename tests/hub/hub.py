@@ -2303,6 +2303,15 @@ class FixtureHub(WriteMixin):
             info.update(f["fields"])
         if blobs:
             info["usedStorage"] = sum(f.size for f in c.files.values())
+        # expand: only _id, id and the fields asked for (the Hub's rule, as in its listing);
+        # a field this type does not have is a 400
+        expand = qs.get("expand", []) + qs.get("expand[]", [])
+        if expand:
+            bad = [e for e in expand if e not in self.SEARCH_FIELDS[repo.type]]
+            if bad:
+                return h._send(self._error(400, '"expand" must be one of %s'
+                                           % ", ".join(self.SEARCH_FIELDS[repo.type]), "BadRequest"))
+            info = dict({"_id": info["_id"], "id": info["id"]}, **{k: info[k] for k in expand if k in info})
         return self._send_api_json(h, route, info)
 
     def _api_tree(self, h, repo, rawrest, qs, query, route):

@@ -253,6 +253,22 @@ def info_revisions(hub):
 
 
 @test
+def info_expand(hub):
+    base = hub.endpoint + "/api/models/acme/tiny-model/revision/main"
+    full = req(base).json()
+    ok("siblings" in full and "downloads" in full, sorted(full))
+    r = req(base + "?expand=sha&expand=lastModified&expand=gated")
+    eq(r.status, 200, "status")
+    eq(r.json(), {"_id": full["_id"], "id": TINY, "sha": full["sha"], "lastModified": full["lastModified"],
+                  "gated": full["gated"]}, "only _id, id and the fields asked for")
+    eq(req(base + "?expand[]=sha").json(), {"_id": full["_id"], "id": TINY, "sha": full["sha"]}, "expand[]")
+    err(req(base + "?expand=sdk"), 400, "BadRequest")
+    space = hub.endpoint + "/api/spaces/acme/tiny-space"
+    eq(req(space + "?expand=sha").status, 200, "a space's sha")
+    err(req(space + "?expand=gated"), 400, "BadRequest")
+
+
+@test
 def tree_listing(hub):
     files = hub.files_at(TINY)
     r = req(hub.endpoint + "/api/models/acme/tiny-model/tree/main")

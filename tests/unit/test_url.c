@@ -20,11 +20,19 @@ END_TEST
 START_TEST(info_urls) {
     hf_repo m = {HF_MODEL, "org/name"};
     char *u = hf_url_repo_info(EP, &m, "refs/pr/1");
-    ck_assert_str_eq(u, "https://hub.example/api/models/org/name/revision/refs%2Fpr%2F1");
+    ck_assert_str_eq(u, "https://hub.example/api/models/org/name/revision/refs%2Fpr%2F1"
+                        "?expand=sha&expand=lastModified&expand=private&expand=cardData"
+                        "&expand=gated");
     free(u);
     hf_repo d = {HF_DATASET, "org/data"};
     u = hf_url_repo_info(EP, &d, NULL);
-    ck_assert_str_eq(u, "https://hub.example/api/datasets/org/data");
+    ck_assert_str_eq(u, "https://hub.example/api/datasets/org/data?expand=sha&expand=lastModified"
+                        "&expand=private&expand=cardData&expand=gated");
+    free(u);
+    hf_repo s = {HF_SPACE, "org/app"};
+    u = hf_url_repo_info(EP, &s, "main");
+    ck_assert_str_eq(u, "https://hub.example/api/spaces/org/app/revision/main?expand=sha"
+                        "&expand=lastModified&expand=private&expand=cardData");
     free(u);
 }
 END_TEST
