@@ -1,47 +1,24 @@
-/* PUT of a byte range with retries. */
+/* PUT of a byte range through the transfer engine, and what a storage host's refusal says. */
 #include "part_upload.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "retry.h"
+#include "transfer.h"
 
-typedef struct {
-    const hf_part *part;
-    long long done;
-    bool read_failed;
-    int read_errno;
-} reader;
-
-static size_t read_cb(char *buf, size_t size, size_t n, void *userp) {
-    reader *r = userp;
-    long long left = r->part->length - r->done;
-    size_t want = size * n < (size_t)left ? size * n : (size_t)left;
-    if (want == 0)
-        return 0;
-    ssize_t got = pread(r->part->fd, buf, want, r->part->offset + r->done);
-    if (got <= 0) {
-        r->read_failed = true;
-        r->read_errno = got < 0 ? errno : 0;
-        return CURL_READFUNC_ABORT;
-    }
-    r->done += got;
-    if (r->part->sent)
-        r->part->sent(r->part->sent_ctx, got);
-    return (size_t)got;
+/* The answer of a successful PUT carries nothing but its ETag header. */
+static hf_code drop(void *ctx, const void *data, size_t len, hf_error *err) {
+    (void)ctx, (void)data, (void)len, (void)err;
+    return HF_OK;
 }
 
-static size_t keep_body(char *data, size_t size, size_t n, void *userp) {
-    hf_buf *b = userp;
-    size_t len = size * n;
-    if (b->len < 65536)
-        hf_buf_add(b, data, len < 65536 ? len : 65536);
-    return len;
+static hf_code start_over(void *ctx, hf_error *err) {
+    (void)ctx, (void)err;
+    return HF_OK;
 }
 
-/* The <Message> of a storage error (S3's XML), else the start of the body. */
+/* The <Message> of a storage error (S3's XML), else the start of the body, on one line. */
 static void storage_message(const hf_buf *b, char *out, size_t cap) {
     out[0] = '\0';
     if (!b->data)
@@ -58,67 +35,43 @@ static void storage_message(const hf_buf *b, char *out, size_t cap) {
 }
 
 hf_code hf_part_put(hf_client *c, const hf_part *part, char **etag, hf_error *err) {
-    CURL *easy = curl_easy_init();
-    hf_response resp = {0};
-    hf_code rc = HF_OK;
     *etag = NULL;
+    CURL *easy = curl_easy_init();
     if (!easy)
         return hf_fail(err, HF_EOTHER, "out of memory");
-    for (int attempt = 0;; attempt++) {
-        reader r = {part, 0, false, 0};
-        char detail[CURL_ERROR_SIZE] = "";
-        hf_response_clear(&resp);
-        curl_easy_reset(easy);
-        if ((rc = hf_client_setup(c, easy, part->url, HF_REQ_FILE, &resp, err)) != HF_OK)
-            break;
-        curl_easy_setopt(easy, CURLOPT_UPLOAD, 1L);
-        curl_easy_setopt(easy, CURLOPT_READFUNCTION, read_cb);
-        curl_easy_setopt(easy, CURLOPT_READDATA, &r);
-        curl_easy_setopt(easy, CURLOPT_INFILESIZE_LARGE, (curl_off_t)part->length);
-        curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, keep_body);
-        curl_easy_setopt(easy, CURLOPT_WRITEDATA, &resp.body);
-        curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, detail);
-        CURLcode cc = curl_easy_perform(easy);
-        if (r.read_failed) {
-            rc = hf_fail(err, HF_EIO, "cannot read %s: %s", part->what,
-                         r.read_errno ? strerror(r.read_errno) : "the file got shorter");
-            break;
-        }
-        bool retry;
-        if (cc != CURLE_OK) {
-            retry = hf_curl_retryable(cc);
-            rc = hf_curl_error(cc, "storage", detail, err);
-            /* the message names the storage host, never its pre-signed query */
-            hf_fail(err, rc, "uploading %s failed: %s", part->what,
-                    detail[0] ? detail : curl_easy_strerror(cc));
-        } else {
-            curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &resp.status);
-            if (resp.status >= 200 && resp.status < 300) {
-                const char *t = resp.etag ? resp.etag : "";
-                size_t n = strlen(t);
-                if (n >= 2 && t[0] == '"' && t[n - 1] == '"')
-                    t++, n -= 2;
-                *etag = strndup(t, n);
-                rc = *etag ? HF_OK : hf_fail(err, HF_EOTHER, "out of memory");
-                break;
-            }
-            retry = hf_retry_status(resp.status);
-            char said[300];
-            storage_message(&resp.body, said, sizeof said);
-            hf_code code = retry ? HF_ENETWORK : resp.status == 403 ? HF_EAUTH : HF_EOTHER;
-            rc = hf_fail(err, code, "storage refused %s (HTTP %ld)%s%s%s", part->what, resp.status,
-                         said[0] ? ": " : "", said, retry ? " after retries" : "");
-        }
-        if (part->sent && r.done)
-            part->sent(part->sent_ctx, -r.done);
-        if (!retry || attempt >= HF_MAX_RETRIES)
-            break;
-        long wait = hf_retry_delay_ms(attempt, cc == CURLE_OK ? resp.retry_after : NULL,
-                                      cc == CURLE_OK ? resp.ratelimit : NULL);
-        hf_log(hf_client_logger(c), HF_LOG_INFO, "%s; retrying in %.1f s", err->msg, wait / 1000.0);
-        hf_sleep_ms(wait);
+    hf_xfer_upload body = {part->fd, part->offset, part->length, part->sent, part->sent_ctx};
+    hf_xfer_opts o = {.client = c,
+                      .url = part->url,
+                      .kind = HF_REQ_FILE,
+                      .size = -1,
+                      .what = part->what,
+                      .upload = &body,
+                      .sink = {drop, start_over, NULL}};
+    hf_xfer x;
+    hf_code rc = hf_xfer_init(&x, &o, err);
+    if (rc == HF_OK)
+        rc = hf_xfer_run(&x, easy, err);
+    if (rc == HF_OK) {
+        const char *t = x.resp.etag ? x.resp.etag : "";
+        size_t n = strlen(t);
+        if (n >= 2 && t[0] == '"' && t[n - 1] == '"')
+            t++, n -= 2;
+        *etag = strndup(t, n);
+        if (!*etag)
+            rc = hf_fail(err, HF_EOTHER, "out of memory");
+    } else if (x.start && x.resp.status >= 400) {
+        /* the storage host's own words; never its pre-signed URL */
+        char said[300];
+        storage_message(&x.errbody, said, sizeof said);
+        bool transient = hf_retry_status(x.resp.status);
+        hf_code code = transient                                      ? HF_ENETWORK
+                       : x.resp.status == 401 || x.resp.status == 403 ? HF_EAUTH
+                                                                      : HF_EOTHER;
+        rc = hf_fail(err, code, "storage refused %s (HTTP %ld)%s%s%s", part->what, x.resp.status,
+                     said[0] ? ": " : "", said, transient ? ", and kept refusing it" : "");
     }
-    hf_response_clear(&resp);
+    if (x.start)
+        hf_xfer_free(&x);
     curl_easy_cleanup(easy);
     return rc;
 }

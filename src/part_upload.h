@@ -1,5 +1,6 @@
-/* One PUT of a file's byte range to a pre-signed storage URL, retried as downloads are: the
- * only place uploads send content (the transfer engine takes it over later). */
+/* One PUT of a file's byte range to a pre-signed storage URL, through the transfer engine
+ * (transfer.h: its retries and backoff, no token to another origin): the only place uploads
+ * send content. */
 #ifndef HF_PART_UPLOAD_H
 #define HF_PART_UPLOAD_H
 

@@ -1,10 +1,12 @@
 /* The transfer engine: a request's hops, retries, resumes and fresh storage URLs. */
 #include "transfer.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "resume.h"
 #include "retry.h"
@@ -86,9 +88,15 @@ void hf_xfer_free(hf_xfer *x) {
 
 /* The first bytes (or the end) of an answer: what its body is, and whether a 2xx one is the
  * body asked for, from the byte reached. */
+/* Whether a 3xx answer is followed: not for a request whose body cannot be sent again to
+ * wherever the Location points. */
+static bool follows(const hf_xfer *x, long st) {
+    return hf_xfer_is_redirect(st) && !x->o.send && !x->o.upload;
+}
+
 static void decide_body(hf_xfer *x) {
     long st = x->resp.status;
-    if (hf_xfer_is_redirect(st) && !x->o.send) {
+    if (follows(x, st)) {
         x->body = BODY_DISCARD;
         return;
     }
@@ -177,6 +185,25 @@ static int on_progress(void *userp, curl_off_t dltotal, curl_off_t dlnow, curl_o
     return 1;
 }
 
+/* The upload's next bytes, read from its file at the range's offset. */
+static size_t on_upload_read(char *buf, size_t size, size_t n, void *userp) {
+    hf_xfer *x = userp;
+    const hf_xfer_upload *u = x->o.upload;
+    long long left = u->length - x->up_done;
+    size_t want = size * n < (size_t)left ? size * n : (size_t)left;
+    if (want == 0)
+        return 0;
+    ssize_t got = pread(u->fd, buf, want, u->offset + x->up_done);
+    if (got <= 0) {
+        x->up_errno = got < 0 ? errno : -1;
+        return CURL_READFUNC_ABORT;
+    }
+    x->up_done += got;
+    if (u->sent)
+        u->sent(u->sent_ctx, got);
+    return (size_t)got;
+}
+
 hf_code hf_xfer_setup(hf_xfer *x, CURL *easy, hf_error *err) {
     if (x->o.size < 0 && x->have > 0) {
         /* an answer of unknown size is fetched whole by every try */
@@ -200,10 +227,19 @@ hf_code hf_xfer_setup(hf_xfer *x, CURL *easy, hf_error *err) {
     x->send_headers = NULL;
     hf_code rc = hf_client_setup(x->o.client, easy, x->current, x->o.kind, &x->resp, err);
     if (rc == HF_OK && x->o.send)
-        rc = hf_client_setup_body(x->o.client, easy, x->current, x->o.send, &x->send_headers,
-                                  err);
+        rc = hf_client_setup_body(x->o.client, easy, x->current, x->o.send, &x->send_headers, err);
     if (rc != HF_OK)
         return rc;
+    if (x->o.upload) { /* every try sends the whole range again */
+        if (x->up_done > 0 && x->o.upload->sent)
+            x->o.upload->sent(x->o.upload->sent_ctx, -x->up_done);
+        x->up_done = 0;
+        x->up_errno = 0;
+        curl_easy_setopt(easy, CURLOPT_UPLOAD, 1L);
+        curl_easy_setopt(easy, CURLOPT_READFUNCTION, on_upload_read);
+        curl_easy_setopt(easy, CURLOPT_READDATA, x);
+        curl_easy_setopt(easy, CURLOPT_INFILESIZE_LARGE, (curl_off_t)x->o.upload->length);
+    }
     if (x->o.size >= 0 && x->have > 0) {
         snprintf(x->range, sizeof x->range, "%lld-", x->have);
         curl_easy_setopt(easy, CURLOPT_RANGE, x->range);
@@ -325,6 +361,11 @@ hf_xfer_step hf_xfer_after(hf_xfer *x, CURL *easy, CURLcode cc, hf_error *err) {
         *err = x->stop_err;
         return HF_XFER_FAILED;
     }
+    if (x->o.upload && x->up_errno) {
+        hf_fail(err, HF_EIO, "cannot read %s: %s", what(x),
+                x->up_errno > 0 ? strerror(x->up_errno) : "the file got shorter");
+        return HF_XFER_FAILED;
+    }
     hf_error final = {0};
     if (cc != CURLE_OK) {
         double secs = 0;
@@ -346,9 +387,12 @@ hf_xfer_step hf_xfer_after(hf_xfer *x, CURL *easy, CURLcode cc, hf_error *err) {
     }
     long st = 0;
     curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &st);
-    hf_log(logger(x), HF_LOG_DEBUG, "%s %s%s%s -> %ld", x->o.send ? x->o.send->method : "GET",
+    hf_log(logger(x), HF_LOG_DEBUG, "%s %s%s%s -> %ld",
+           x->o.send     ? x->o.send->method
+           : x->o.upload ? "PUT"
+                         : "GET",
            x->current, x->range[0] ? " from byte " : "", x->range, st);
-    if (hf_xfer_is_redirect(st) && !x->o.send)
+    if (follows(x, st))
         return follow(x, easy, err);
     if (st >= 200 && st < 300) {
         if (x->o.size < 0 || x->have == x->o.size)
@@ -378,8 +422,12 @@ hf_xfer_step hf_xfer_after(hf_xfer *x, CURL *easy, CURLcode cc, hf_error *err) {
      * it with its X-Error-Code) refused the pre-signed URL the Hub gave */
     if (x->o.kind == HF_REQ_FILE && !x->resp.error_code &&
         !hf_url_same_origin(x->current, hf_client_endpoint(x->o.client)) &&
-        hf_xfer_storage_refused(st, x->errbody.data, x->errbody.len))
-        return refresh(x, st, err);
+        hf_xfer_storage_refused(st, x->errbody.data, x->errbody.len)) {
+        if (!x->o.upload)
+            return refresh(x, st, err);
+        hf_fail(err, HF_EAUTH, "the storage host refused %s (HTTP %ld)", what(x), st);
+        return HF_XFER_FAILED;
+    }
     hub_error(x, st, &final);
     if (hf_retry_status(st)) {
         char now[512];

@@ -36,6 +36,15 @@ typedef struct {
     void *ctx;
 } hf_xfer_sink;
 
+/* The body of a PUT: a byte range of an open file, read with pread (an upload's part). */
+typedef struct {
+    int fd;
+    long long offset, length;
+    void (*sent)(void *ctx, long long delta); /* bytes that went out; negative when a try
+                                                 starts the range again (may be NULL) */
+    void *sent_ctx;
+} hf_xfer_upload;
+
 typedef struct {
     hf_client *client;
     const char *url; /* where it starts, and starts again for a fresh storage URL */
@@ -48,6 +57,11 @@ typedef struct {
     /* A request body (an API POST): sent whole again by every try; a 3xx answer to it is
      * not followed but is a failure. NULL: a GET. */
     const hf_http_body *send;
+    /* A PUT of a file's byte range (an upload to a pre-signed storage URL, kind HF_REQ_FILE):
+     * sent whole by every try; a 3xx answer is not followed, and a storage host refusing the
+     * URL is a failure the caller answers (it needs fresh URLs from the Hub's LFS batch
+     * endpoint, not the same URL again). NULL: no such body. */
+    const hf_xfer_upload *upload;
     hf_xfer_sink sink;
 } hf_xfer_opts;
 
@@ -75,9 +89,11 @@ typedef struct {
     char errbuf[CURL_ERROR_SIZE];
     char range[48];
     struct curl_slist *send_headers; /* the request's headers when it has a body */
-    long long sent_ms; /* when this request was sent */
-    bool deadline_hit; /* an error answer's body took longer than the API deadline */
-    hf_code stop;      /* a failure found inside the write callback */
+    long long up_done;               /* bytes of the upload's range read by this try */
+    int up_errno;                    /* the upload's file could not be read: errno, or -1 */
+    long long sent_ms;               /* when this request was sent */
+    bool deadline_hit;               /* an error answer's body took longer than the API deadline */
+    hf_code stop;                    /* a failure found inside the write callback */
     hf_error stop_err;
 } hf_xfer;
 
@@ -95,17 +111,7 @@ hf_xfer_step hf_xfer_after(hf_xfer *x, CURL *easy, CURLcode cc, hf_error *err);
 /* Runs the transfer to its end on easy (setup, perform, after, sleep): HF_OK once done. */
 hf_code hf_xfer_run(hf_xfer *x, CURL *easy, hf_error *err);
 
-/* The decisions, apart, for requests that are not GETs. An upload's PUT of a file or a part
- * to a pre-signed storage URL plugs in so: hf_client_setup(kind HF_REQ_FILE) for the hop (no
- * token: another origin), CURLOPT_UPLOAD with a read callback over the part's bytes on disk
- * (pread from its offset; every try sends it whole again, there is no Range for a PUT), the
- * answer's headers through hf_response_header_cb (its ETag); then, per answer:
- * hf_xfer_is_redirect (307/308 only: send the body again), hf_xfer_storage_refused (the URL
- * expired: ask the Hub's LFS batch endpoint for new ones, not a retry of the same URL),
- * hf_retry_status / hf_curl_retryable with hf_xfer_budget (backoff, Retry-After) and
- * hf_hub_error for the final message. hf_xfer itself can take that over once it is given a
- * body source (an opts field next to `sink`) and a refusal it reports instead of following
- * `url` again. */
+/* The decisions, apart (the engine's own, exposed for its unit tests). */
 /* A 3xx that is followed. */
 bool hf_xfer_is_redirect(long status);
 /* Whether an error answer of the storage host (a URL of another origin than the endpoint,
