@@ -4,7 +4,7 @@
 #   make ci         what CI runs: check, then check again under ASan+UBSan
 #   make demo       list and fetch a fixture repository, offline
 #   make hub        run the fixture Hub in the foreground
-VERSION := 0.1.0
+VERSION := 0.2.0
 
 CC      ?= cc
 PYTHON  ?= python3
@@ -47,7 +47,7 @@ all: $(TOOL_BIN)
 deps:
 	@mk/deps.sh
 
-$(BUILD)/src/%.o: src/%.c $(wildcard src/*.h)
+$(BUILD)/src/%.o: src/%.c $(wildcard src/*.h) Makefile
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
 	@$(CC) $(ALL_CFLAGS) -c $< -o $@
@@ -57,7 +57,7 @@ $(LIB): $(LIB_OBJ)
 	@echo "  AR      $@"
 	@ar rcs $@ $^
 
-$(BIN)/%: tools/%.c $(LIB) $(wildcard src/*.h)
+$(BIN)/%: tools/%.c $(LIB) $(wildcard src/*.h) Makefile
 	@mkdir -p $(@D)
 	@echo "  LD      $@"
 	@$(CC) $(ALL_CFLAGS) $< $(LIB) -o $@ $(ALL_LDFLAGS) $(PKG_LIBS)

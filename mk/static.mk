@@ -56,7 +56,7 @@ static-bins: $(STATIC_BINS)
 $(STATIC_STAMP):
 	@mk/static-deps.sh --out $(STATIC_OUT) >/dev/null
 
-$(STATIC_OUT)/obj/%.o: src/%.c $(wildcard src/*.h) $(STATIC_STAMP)
+$(STATIC_OUT)/obj/%.o: src/%.c $(wildcard src/*.h) $(STATIC_STAMP) Makefile
 	@mkdir -p $(@D)
 	$(STATIC_CC) $(STATIC_CFLAGS) -c $< -o $@
 
@@ -65,7 +65,7 @@ $(STATIC_LIB): $(STATIC_LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(STATIC_OUT)/hf-%: tools/hf-%.c $(STATIC_LIB) $(wildcard src/*.h) $(STATIC_STAMP)
+$(STATIC_OUT)/hf-%: tools/hf-%.c $(STATIC_LIB) $(wildcard src/*.h) $(STATIC_STAMP) Makefile
 	@mkdir -p $(@D)
 	$(STATIC_CC) $(STATIC_CFLAGS) $< $(STATIC_LIB) -o $@ $(STATIC_LDFLAGS) $(STATIC_LIBS)
 
