@@ -4,7 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <linux/openat2.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +13,30 @@
 
 #include "cancel.h"
 #include "fsutil.h"
+
+/* openat2(2)'s interface, as <linux/openat2.h> has it: spelled out here because the static
+ * (musl) build sees no kernel headers. The kernel's ABI, fixed since Linux 5.6. */
+struct hf_open_how {
+    uint64_t flags;
+    uint64_t mode;
+    uint64_t resolve;
+};
+#define HF_RESOLVE_NO_MAGICLINKS 0x02
+#define HF_RESOLVE_NO_SYMLINKS 0x04
+#define HF_RESOLVE_BENEATH 0x08
+#ifndef SYS_openat2
+#define SYS_openat2 437 /* the same number on every architecture */
+#endif
+#if defined(__has_include)
+#if __has_include(<linux/openat2.h>) /* where the kernel's headers are seen: the same values */
+#include <linux/openat2.h>
+_Static_assert(HF_RESOLVE_BENEATH == RESOLVE_BENEATH &&
+                   HF_RESOLVE_NO_SYMLINKS == RESOLVE_NO_SYMLINKS &&
+                   HF_RESOLVE_NO_MAGICLINKS == RESOLVE_NO_MAGICLINKS,
+               "openat2 flags");
+_Static_assert(sizeof(struct hf_open_how) == sizeof(struct open_how), "struct open_how");
+#endif
+#endif
 
 static bool use_openat2 = true;
 
@@ -87,9 +111,9 @@ static hf_code walk(const hf_root *r, const char *rel, size_t len, bool create, 
         char *dir = strndup(rel, len);
         if (!dir)
             return hf_fail(err, HF_EOTHER, "out of memory");
-        struct open_how how = {.flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
-                               .resolve =
-                                   RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
+        struct hf_open_how how = {.flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
+                                  .resolve = HF_RESOLVE_BENEATH | HF_RESOLVE_NO_SYMLINKS |
+                                             HF_RESOLVE_NO_MAGICLINKS};
         int fd = (int)syscall(SYS_openat2, r->fd, dir, &how, sizeof how);
         int e = errno;
         free(dir);
