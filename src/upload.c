@@ -140,6 +140,40 @@ static hf_code compare(const hf_upload_opts *o, hf_upload_result *r, const hf_en
     return HF_OK;
 }
 
+/* Whether the branch holds this upload now: its head moved past the one compared, and that
+ * head's tree has every file of the upload, byte for byte (the same sha256 or git blob id), and
+ * none of the deletions. So a commit whose answer was lost (the connection dropped after the
+ * Hub applied it; the retry is then refused as a conflict) is not reported as a failure. */
+static hf_code landed(const hf_upload_opts *o, hf_upload_result *r, bool *yes, hf_error *err) {
+    *yes = false;
+    hf_repo_info info;
+    hf_code rc = hf_api_repo_info(o->client, o->repo, o->revision, &info, err);
+    if (rc != HF_OK)
+        return rc;
+    char now[41];
+    memcpy(now, info.commit, sizeof now);
+    hf_repo_info_free(&info);
+    if (strcmp(now, r->head) == 0)
+        return HF_OK; /* nothing was committed */
+    hf_entries tree = {0};
+    rc = hf_api_tree(o->client, o->repo, now, o->revision, NULL, true, &tree, err);
+    bool all = rc == HF_OK;
+    for (size_t i = 0; all && i < r->files.n; i++) {
+        const hf_upload_file *f = &r->files.v[i];
+        const hf_entry *e = hf_entries_find(&tree, f->path);
+        all = e && !e->is_dir && e->size == f->size &&
+              (e->lfs ? strcmp(e->sha256, f->sha256) == 0 : strcmp(e->git_oid, f->git_oid) == 0);
+    }
+    for (size_t i = 0; all && i < r->n_deleted; i++)
+        all = hf_entries_find(&tree, r->deleted[i]) == NULL;
+    hf_entries_free(&tree);
+    if (all) {
+        *yes = true;
+        memcpy(r->answer.commit, now, sizeof now);
+    }
+    return rc;
+}
+
 /* The NDJSON body: header, regular files inline, LFS files by oid, deletions. */
 static hf_code commit_body(const hf_upload_opts *o, const hf_upload_result *r, size_t changed,
                            hf_buf *b, hf_error *err) {
@@ -310,6 +344,18 @@ hf_code hf_upload_run(const hf_upload_opts *o, hf_upload_result *r, hf_error *er
         rc = hf_hub_commit(o->client, o->repo, o->revision, o->pr, body.data, body.len, &r->answer,
                            err);
     hf_buf_free(&body);
+    if (rc == HF_ECONFLICT && !o->pr && r->head[0]) {
+        hf_error why = *err, quiet = {0};
+        bool yes = false;
+        if (landed(o, r, &yes, &quiet) == HF_OK && yes) {
+            hf_log(hf_client_logger(o->client), HF_LOG_WARN,
+                   "the answer to the commit was lost, but %s@%s holds this upload at %s",
+                   o->repo->id, o->revision, r->answer.commit);
+            rc = HF_OK;
+        } else {
+            *err = why;
+        }
+    }
     if (rc != HF_OK)
         return rc;
     r->committed = true;

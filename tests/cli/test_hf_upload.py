@@ -149,6 +149,27 @@ def test_hub_conflict_is_8(ctx):
     assert ctx.hub.commit_of("alice/race") == head
 
 
+def test_commit_whose_answer_was_lost(ctx):
+    """The Hub applies the commit, the connection drops before its answer: the retry is refused
+    (412, the branch moved), but the branch holds this upload, so it is a success naming that
+    commit, not a conflict; a conflict with someone else's commit stays exit 8 (above)."""
+    src = folder(ctx)
+    repo = "alice/lost"
+    expect_exit(upload(ctx, "--create", repo, src), 0)
+    before = ctx.hub.commit_of(repo)
+    write(os.path.join(src, "f.txt"), "f\n")
+    ctx.hub.add_fault({"repo": repo, "where": "commit", "kind": "lost_answer", "times": 1})
+    ctx.hub.clear_log()
+    r = upload(ctx, "-o", ctx.path("lost.json"), repo, src)
+    expect_exit(r, 0)
+    assert "the answer to the commit was lost" in r.err, r.err
+    head = ctx.hub.commit_of(repo)
+    assert head != before and json.load(open(ctx.path("lost.json")))["commit"] == head
+    assert tree_of(ctx, repo)["f.txt"] == b"f\n"
+    commits = [e for e in writes(ctx) if e[2].startswith("/api/models/alice/lost/commit/")]
+    assert len(commits) == 2, commits  # the one applied, and its retry refused
+
+
 def test_tokens(ctx):
     src = folder(ctx)
     r = upload(ctx, "--create", "alice/tok", src, token=ALICE)

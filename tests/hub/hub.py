@@ -644,7 +644,7 @@ def refs_of(repo_id, repo_type="model", data_dir=None):
 FAULT_KINDS = {"status", "drop", "short", "corrupt", "stall", "unsafe_paths",
                "endless_cursor", "bad_json", "overlong", "redirect_loop", "redirect_scheme",
                "redirect_host", "drip", "expire_url", "info_override",
-               "empty_range"}
+               "empty_range", "lost_answer"}
 FAULT_WHERE = {"api", "tree", "resolve", "cdn", "search", "any",
                "create", "preupload", "batch", "upload", "complete", "verify", "commit"}
 BODY_KINDS = ("drop", "short", "corrupt", "stall")
@@ -1800,6 +1800,15 @@ class WriteMixin:
                     repo.branches = dict(repo.branches, **{name: c})
                 else:
                     repo.pulls = dict(repo.pulls, **{name: c})
+        if self._take_faults(Route("commit", [repo.id]), ("lost_answer",)):
+            # the commit is made, but its answer never reaches the client
+            h.close_connection = True
+            self._log_request(h, 0)
+            try:
+                h.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            return
         return self._send_api_json(h, Route("commit", [repo.id]), out)
 
 
