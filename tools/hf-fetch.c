@@ -38,6 +38,11 @@ static const char usage[] =
     "      --offline          only from what is already there, no network (also\n"
     "                         HF_HUB_OFFLINE=1)\n"
     "      --force            fetch again even what is present and verified\n"
+    "      --verify           hash again every file already present (also HF_FETCH_VERIFY=1);\n"
+    "                         else a cache blob, or a local file whose metadata matches and\n"
+    "                         whose size and mtime did not change, is trusted unread\n"
+    "      --sync MODE        auto (default: the cache durable, a local folder not synced),\n"
+    "                         always (a local folder too, one syncfs at the end) or never\n"
     "      --progress MODE    auto, bar, log or none\n"
     "      --endpoint URL     default $HF_ENDPOINT, else https://huggingface.co\n"
     "      --token-file FILE  else $HF_TOKEN, $HUGGING_FACE_HUB_TOKEN, $HF_TOKEN_PATH,\n"
@@ -59,6 +64,8 @@ typedef struct {
     bool dry_run;
     bool offline;
     bool force;
+    bool verify;
+    hf_sync_mode sync;
     hf_progress_mode progress;
     char **paths;
     size_t n_paths;
@@ -72,13 +79,20 @@ static bool env_true(const char *name) {
 
 /* 0 to go on, or the exit code (after --help or --version: 0 through *exit_now). */
 static hf_code parse(int argc, char **argv, options *o, bool *exit_now, hf_error *err) {
-    static const struct option longopts[] = {
-        {"local-dir", required_argument, 0, 'o'}, {"cache-dir", required_argument, 0, 1201},
-        {"manifest", required_argument, 0, 'm'},  {"lock", required_argument, 0, 'l'},
-        {"jobs", required_argument, 0, 'j'},      {"dry-run", no_argument, 0, 'n'},
-        {"offline", no_argument, 0, 1202},        {"force", no_argument, 0, 1203},
-        {"force-download", no_argument, 0, 1203}, {"progress", required_argument, 0, 1204},
-        HF_CLI_LONGOPTS,                          {0, 0, 0, 0}};
+    static const struct option longopts[] = {{"local-dir", required_argument, 0, 'o'},
+                                             {"cache-dir", required_argument, 0, 1201},
+                                             {"manifest", required_argument, 0, 'm'},
+                                             {"lock", required_argument, 0, 'l'},
+                                             {"jobs", required_argument, 0, 'j'},
+                                             {"dry-run", no_argument, 0, 'n'},
+                                             {"offline", no_argument, 0, 1202},
+                                             {"force", no_argument, 0, 1203},
+                                             {"force-download", no_argument, 0, 1203},
+                                             {"progress", required_argument, 0, 1204},
+                                             {"verify", no_argument, 0, 1205},
+                                             {"sync", required_argument, 0, 1206},
+                                             HF_CLI_LONGOPTS,
+                                             {0, 0, 0, 0}};
     int opt;
     while ((opt = getopt_long(argc, argv, "o:m:l:j:n" HF_CLI_SHORTOPTS, longopts, NULL)) != -1) {
         int taken = hf_cli_option(&o->cli, opt, optarg, err);
@@ -122,6 +136,14 @@ static hf_code parse(int argc, char **argv, options *o, bool *exit_now, hf_error
                 return hf_fail(err, HF_EUSAGE, "--progress takes auto, bar, log or none, not '%s'",
                                optarg);
             break;
+        case 1205:
+            o->verify = true;
+            break;
+        case 1206:
+            if (!hf_sync_parse(optarg, &o->sync))
+                return hf_fail(err, HF_EUSAGE, "--sync takes auto, always or never, not '%s'",
+                               optarg);
+            break;
         case 'h':
             fputs(usage, stdout);
             *exit_now = true;
@@ -139,6 +161,8 @@ static hf_code parse(int argc, char **argv, options *o, bool *exit_now, hf_error
         return hf_fail(err, HF_EUSAGE, "--local-dir and --cache-dir exclude each other");
     if (env_true("HF_HUB_OFFLINE") || env_true("TRANSFORMERS_OFFLINE"))
         o->offline = true;
+    if (env_true("HF_FETCH_VERIFY"))
+        o->verify = true;
     o->paths = argv + optind + 1;
     o->n_paths = optind < argc ? (size_t)(argc - optind - 1) : 0;
     if (optind >= argc && !o->lock_file)
@@ -154,8 +178,8 @@ static hf_code parse(int argc, char **argv, options *o, bool *exit_now, hf_error
 }
 
 /* The files to fetch and the commit, from the Hub (or the lock manifest). */
-static hf_code plan_online(options *o, hf_client *client, const hf_manifest *lock,
-                           char commit[41], char **commit_date, hf_entries *plan, hf_error *err) {
+static hf_code plan_online(options *o, hf_client *client, const hf_manifest *lock, char commit[41],
+                           char **commit_date, hf_entries *plan, hf_error *err) {
     hf_cli *cli = &o->cli;
     if (lock) {
         memcpy(commit, lock->commit, 41);
@@ -265,6 +289,14 @@ static hf_code write_outputs(options *o, const hf_store *store, const char *comm
     return rc;
 }
 
+static hf_code open_store(options *o, hf_store *store, hf_store_kind kind, const char *root,
+                          const char *commit, hf_error *err) {
+    hf_code rc = hf_store_open(store, kind, root, &o->cli.repo, commit, !o->dry_run, err);
+    store->verify = o->verify;
+    store->sync = o->sync;
+    return rc;
+}
+
 static hf_code run(options *o, hf_error *err) {
     hf_cli *cli = &o->cli;
     hf_manifest lock = {0};
@@ -299,7 +331,7 @@ static hf_code run(options *o, hf_error *err) {
         else
             rc = hf_offline_dir_commit(root, commit, err);
         if (rc == HF_OK)
-            rc = hf_store_open(&store, kind, root, &cli->repo, commit, !o->dry_run, err);
+            rc = open_store(o, &store, kind, root, commit, err);
         if (rc == HF_OK)
             rc = plan_offline(o, &store, locked ? &lock : NULL, &plan, err);
         if (rc == HF_OK)
@@ -307,8 +339,8 @@ static hf_code run(options *o, hf_error *err) {
         if (rc == HF_OK && !o->dry_run)
             rc = verify_offline(&store, &plan, err);
         if (rc == HF_OK)
-            hf_cli_say(cli, "%s@%s is commit %s: %zu files present and verified (offline)",
-                       cli->repo.id, revision, commit, plan.n);
+            hf_cli_say(cli, "%s@%s is commit %s: %zu files present and verified%s (offline)",
+                       cli->repo.id, revision, commit, plan.n, o->verify ? " again" : "");
     } else {
         rc = hf_cli_client(cli, &client, err);
         if (rc == HF_OK)
@@ -316,7 +348,7 @@ static hf_code run(options *o, hf_error *err) {
         if (rc == HF_OK)
             rc = hf_store_check_paths(kind, root, &plan, err);
         if (rc == HF_OK)
-            rc = hf_store_open(&store, kind, root, &cli->repo, commit, !o->dry_run, err);
+            rc = open_store(o, &store, kind, root, commit, err);
     }
     if (rc == HF_OK && o->dry_run) {
         long long total = 0;
@@ -333,8 +365,8 @@ static hf_code run(options *o, hf_error *err) {
         hf_progress progress;
         hf_progress_init(&progress, cli->verbosity == 0 ? HF_PROGRESS_NONE : o->progress,
                          cli->prog);
-        hf_fetch_opts fo = {client, &cli->repo, commit, revision, &store, o->jobs, o->force,
-                            hf_progress_update, &progress};
+        hf_fetch_opts fo = {client,   &cli->repo,         commit,   revision, &store, o->jobs,
+                            o->force, hf_progress_update, &progress};
         rc = hf_fetch_run(&fo, &plan, err);
         if (rc == HF_OK && !locked)
             rc = hf_store_write_ref(&store, cli->revision, err);
@@ -373,11 +405,10 @@ int main(int argc, char **argv) {
         if (rc == HF_OK && o.lock_file && lock.repo_id == NULL) {
             hf_manifest check = {0};
             rc = hf_manifest_read(o.lock_file, &check, &err);
-            if (rc == HF_OK && (strcmp(check.repo_id, o.cli.repo.id) != 0 ||
-                                check.repo_type != o.cli.repo.type))
-                rc = hf_fail(&err, HF_EUSAGE, "the manifest %s is for %s %s, not %s",
-                             o.lock_file, hf_repo_type_name(check.repo_type), check.repo_id,
-                             o.cli.repo.id);
+            if (rc == HF_OK &&
+                (strcmp(check.repo_id, o.cli.repo.id) != 0 || check.repo_type != o.cli.repo.type))
+                rc = hf_fail(&err, HF_EUSAGE, "the manifest %s is for %s %s, not %s", o.lock_file,
+                             hf_repo_type_name(check.repo_type), check.repo_id, o.cli.repo.id);
             hf_manifest_free(&check);
         }
         if (rc == HF_OK)
