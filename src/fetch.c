@@ -440,9 +440,30 @@ static hf_code open_incomplete(engine *g, job *j) {
     return HF_OK;
 }
 
+/* Whether the file is present (trusted or verified): the job is then done. */
+static bool done_if_present(engine *g, job *j) {
+    bool present = false;
+    char sha[65];
+    hf_code rc = hf_store_check(g->o->store, j->e, &present, sha, g->err);
+    if (rc != HF_OK) {
+        fail(g, j, rc, false);
+        return true;
+    }
+    if (present) {
+        memcpy(j->e->sha256, sha, 65);
+        hf_log(logger(g), HF_LOG_DEBUG, "%s: present and verified", j->e->path);
+        job_close(g, j, false);
+        j->state = J_DONE;
+    }
+    return present;
+}
+
 /* Takes the job's lock, skips it when present, or sends its first request. */
 static hf_code start(engine *g, job *j) {
     bool retry = j->state == J_WAITING && j->fd >= 0;
+    /* what is present needs no lock: a final name is only ever given to verified bytes */
+    if (!retry && !j->lock.held && !j->told_waiting && !g->o->force && done_if_present(g, j))
+        return g->rc;
     if (!retry && !j->lock.held) {
         bool taken = false;
         hf_code rc = hf_store_lock(g->o->store, j->e, &j->lock, &taken, g->err);
@@ -458,20 +479,8 @@ static hf_code start(engine *g, job *j) {
             return HF_OK;
         }
     }
-    if (!retry && (!g->o->force || j->told_waiting)) {
-        bool present = false;
-        char sha[65];
-        hf_code rc = hf_store_check(g->o->store, j->e, &present, sha, g->err);
-        if (rc != HF_OK)
-            return fail(g, j, rc, false);
-        if (present) {
-            memcpy(j->e->sha256, sha, 65);
-            hf_log(logger(g), HF_LOG_DEBUG, "%s: present and verified", j->e->path);
-            job_close(g, j, false);
-            j->state = J_DONE;
-            return HF_OK;
-        }
-    }
+    if (!retry && (!g->o->force || j->told_waiting) && done_if_present(g, j))
+        return g->rc;
     if (!retry) {
         hf_code rc = open_incomplete(g, j);
         if (rc != HF_OK)
