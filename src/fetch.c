@@ -193,10 +193,9 @@ static size_t on_body(char *data, size_t size, size_t n, void *userp) {
     long long before = j->have;
     j->have += (long long)len;
     if (j->track) {
-        /* wake the hash worker, and start the disk's writeback, once per MiB or at the end:
-         * the final sync then has little left to do */
-        if ((before >> 20) != (j->have >> 20) || j->have == j->e->size)
-            hf_hashtrack_written(j->track, j->have);
+        /* the hash worker takes the bytes from memory where it can; the disk's writeback
+         * starts every 32 MiB, so the final sync has little left to do */
+        hf_hashtrack_feed(j->track, data, len);
         if ((before >> 25) != (j->have >> 25))
             sync_file_range(j->fd, (j->have >> 25 << 25) - (32LL << 20), 32LL << 20,
                             SYNC_FILE_RANGE_WRITE);
