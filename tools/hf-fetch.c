@@ -220,9 +220,15 @@ static hf_code plan_offline(options *o, const hf_store *store, const hf_manifest
         /* every locked file must be held, with the etag the manifest implies */
         for (size_t i = 0; rc == HF_OK && i < lock->files.n; i++) {
             const hf_entry *want = &lock->files.v[i];
-            if (!hf_entries_find(&held, want->path))
+            const hf_entry *have = hf_entries_find(&held, want->path);
+            if (!have)
                 rc = hf_fail(err, HF_ENOTFOUND, "'%s' is not in %s (offline: nothing is fetched)",
                              want->path, store->files);
+            else if (strcmp(hf_store_etag(have), hf_store_etag(want)) != 0)
+                rc = hf_fail(err, HF_EINTEGRITY,
+                             "'%s': the manifest records %s, the file in %s is %s (offline: "
+                             "nothing is fetched)",
+                             want->path, hf_store_etag(want), store->files, hf_store_etag(have));
             else if (!hf_entries_push(plan, want))
                 rc = hf_fail(err, HF_EOTHER, "out of memory");
         }
