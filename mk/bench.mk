@@ -1,11 +1,13 @@
 # The benchmark (not part of `make check`): tests/bench/bench.py and tests/bench/bundle_bench.py,
 # results in BENCHMARKS.md.
-#   make bench        the three benchmarks below, one after the other (about 8 minutes):
+#   make bench        the three benchmarks below, one after the other (about 10 minutes):
 #                     1. hf-fetch on one 1 GiB LFS file (bytes from nginx on loopback as the
 #                     CDN) and on 300 files of 8 KiB, against `openssl dgst -sha256`, curl,
 #                     a curl -L loop and @huggingface/hub's snapshotDownload (pinned, npm-
-#                     installed into build/bench/node_modules); and hf-list of a 100,000-file
-#                     repository, peak RSS in TSV and JSON (case listing). About 3.5 minutes.
+#                     installed into build/bench/node_modules); the folder, both sync modes
+#                     and curl -o FILE; cache hits on 1 GiB and on ten files of 4 GiB in all
+#                     (generated once into build/bench/data); and hf-list of a 100,000-file
+#                     repository, peak RSS in TSV and JSON (case listing). About 5 minutes.
 #                     2. hf-bundle (the `bench-bundle` target alone). About 3.5 minutes.
 #   make bench-bundle hf-bundle of a 1 GiB snapshot against `tar cf` and `tar -I 'zstd -T2'`,
 #                     `hf-bundle --repo` against `hf-fetch --local-dir` then hf-bundle, and

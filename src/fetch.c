@@ -136,10 +136,9 @@ static hf_code write_file(void *ctx, const void *data, size_t len, hf_error *err
     long long before = j->have;
     j->have += (long long)len;
     if (j->track) {
-        /* wake the hash worker, and start the disk's writeback, once per MiB or at the end:
-         * the final sync then has little left to do */
-        if ((before >> 20) != (j->have >> 20) || j->have == j->e->size)
-            hf_hashtrack_written(j->track, j->have);
+        /* the hash worker takes the bytes from memory where it can; the disk's writeback
+         * starts every 32 MiB, so the final sync has little left to do */
+        hf_hashtrack_feed(j->track, data, len);
         if ((before >> 25) != (j->have >> 25))
             sync_file_range(j->fd, (j->have >> 25 << 25) - (32LL << 20), 32LL << 20,
                             SYNC_FILE_RANGE_WRITE);
@@ -304,9 +303,30 @@ static hf_code open_incomplete(engine *g, job *j) {
     return HF_OK;
 }
 
+/* Whether the file is present (trusted or verified): the job is then done. */
+static bool done_if_present(engine *g, job *j) {
+    bool present = false;
+    char sha[65];
+    hf_code rc = hf_store_check(g->o->store, j->e, &present, sha, g->err);
+    if (rc != HF_OK) {
+        fail(g, j, rc, false);
+        return true;
+    }
+    if (present) {
+        memcpy(j->e->sha256, sha, 65);
+        hf_log(logger(g), HF_LOG_DEBUG, "%s: present and verified", j->e->path);
+        job_close(g, j, false);
+        j->state = J_DONE;
+    }
+    return present;
+}
+
 /* Takes the job's lock, skips it when present, or sends its first request. */
 static hf_code start(engine *g, job *j) {
     bool retry = j->state == J_WAITING && j->fd >= 0;
+    /* what is present needs no lock: a final name is only ever given to verified bytes */
+    if (!retry && !j->lock.held && !j->told_waiting && !g->o->force && done_if_present(g, j))
+        return g->rc;
     if (!retry && !j->lock.held) {
         bool taken = false;
         hf_code rc = hf_store_lock(g->o->store, j->e, &j->lock, &taken, g->err);
@@ -322,20 +342,8 @@ static hf_code start(engine *g, job *j) {
             return HF_OK;
         }
     }
-    if (!retry && (!g->o->force || j->told_waiting)) {
-        bool present = false;
-        char sha[65];
-        hf_code rc = hf_store_check(g->o->store, j->e, &present, sha, g->err);
-        if (rc != HF_OK)
-            return fail(g, j, rc, false);
-        if (present) {
-            memcpy(j->e->sha256, sha, 65);
-            hf_log(logger(g), HF_LOG_DEBUG, "%s: present and verified", j->e->path);
-            job_close(g, j, false);
-            j->state = J_DONE;
-            return HF_OK;
-        }
-    }
+    if (!retry && (!g->o->force || j->told_waiting) && done_if_present(g, j))
+        return g->rc;
     if (!retry) {
         hf_code rc = open_incomplete(g, j);
         if (rc != HF_OK)

@@ -1,22 +1,32 @@
-/* The hash worker: one thread, any number of tracked files, taken in turn a chunk at a time. */
+/* The hash worker: one thread, any number of tracked files, taken in turn a chunk at a time.
+ * Bytes fed to a track are kept in its ring (when it has one and there is room) and hashed
+ * from memory; what did not fit is read back from the file (the page cache). */
 #include "hashworker.h"
 
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #define CHUNK (1 << 20)
+/* Each ring holds this much; at most RINGS tracks have one (peak memory stays bounded
+ * whatever --jobs says). */
+#define RING (4 << 20)
+#define RINGS 2
 
 struct hf_hashtrack {
     hf_hashtrack *next;
     struct hf_hashworker *owner;
     int fd;
     hf_hasher *hasher;
-    long long hashed;  /* bytes hashed so far */
-    long long written; /* bytes in the file */
-    unsigned gen;      /* bumped by a reset: a chunk read before it is thrown away */
-    bool busy;         /* the worker is hashing a chunk of it, without the lock */
+    long long hashed;    /* bytes hashed so far */
+    long long written;   /* bytes in the file */
+    unsigned gen;        /* bumped by a reset: a chunk read before it is thrown away */
+    unsigned char *ring; /* RING bytes: file bytes [ring_from, ring_to) at offset % RING */
+    long long ring_from;
+    long long ring_to;
+    bool busy; /* the worker is hashing a chunk of it, without the lock */
     bool failed;
 };
 
@@ -29,7 +39,27 @@ struct hf_hashworker {
     hf_hashtrack *cursor; /* where the next search starts, for fairness */
     bool stop;
     unsigned char *buf;
+    int rings; /* tracks that have a ring */
 };
+
+/* How many of the bytes from t->hashed on can be hashed from the ring in one piece. */
+static size_t in_ring(const hf_hashtrack *t, long long n) {
+    if (!t->ring || t->hashed < t->ring_from || t->hashed >= t->ring_to)
+        return 0;
+    long long left = t->ring_to - t->hashed;
+    long long to_end = RING - t->hashed % RING;
+    long long m = left < to_end ? left : to_end;
+    return (size_t)(m < n ? m : n);
+}
+
+/* After a chunk: the ring's bytes below hashed are free; a ring left behind by bytes read
+ * back from the file starts again empty where the hash is. */
+static void ring_consumed(hf_hashtrack *t) {
+    if (t->hashed >= t->ring_to)
+        t->ring_from = t->ring_to = t->hashed;
+    else if (t->hashed > t->ring_from)
+        t->ring_from = t->hashed;
+}
 
 /* A track with bytes to hash, starting after the last one served; NULL when none. */
 static hf_hashtrack *next_work(hf_hashworker *w) {
@@ -58,22 +88,34 @@ static void *run(void *arg) {
         unsigned gen = t->gen;
         int fd = t->fd;
         hf_hasher *h = t->hasher;
+        /* the feeder writes only outside [ring_from, ring_to), so this part stays put */
+        size_t mem = in_ring(t, n);
+        const unsigned char *from = mem ? t->ring + off % RING : NULL;
+        if (mem)
+            n = (long long)mem;
         t->busy = true;
         pthread_mutex_unlock(&w->mu);
 
-        ssize_t got;
-        do
-            got = pread(fd, w->buf, (size_t)n, off);
-        while (got < 0 && errno == EINTR);
-        bool ok = got == n && hf_hasher_update(h, w->buf, (size_t)n);
+        bool ok;
+        if (from) {
+            ok = hf_hasher_update(h, from, (size_t)n);
+        } else {
+            ssize_t got;
+            do
+                got = pread(fd, w->buf, (size_t)n, off);
+            while (got < 0 && errno == EINTR);
+            ok = got == n && hf_hasher_update(h, w->buf, (size_t)n);
+        }
 
         pthread_mutex_lock(&w->mu);
         t->busy = false;
         if (gen == t->gen) {
-            if (ok)
+            if (ok) {
                 t->hashed += n;
-            else
+                ring_consumed(t);
+            } else {
                 t->failed = true;
+            }
         }
         pthread_cond_broadcast(&w->idle);
     }
@@ -122,8 +164,10 @@ hf_hashtrack *hf_hashworker_track(hf_hashworker *w, int fd, hf_hasher *h, long l
     t->owner = w;
     t->fd = fd;
     t->hasher = h;
-    t->hashed = t->written = hashed;
+    t->hashed = t->written = t->ring_from = t->ring_to = hashed;
     pthread_mutex_lock(&w->mu);
+    if (w->rings < RINGS && (t->ring = malloc(RING)))
+        w->rings++;
     t->next = w->tracks;
     w->tracks = t;
     pthread_mutex_unlock(&w->mu);
@@ -135,6 +179,25 @@ void hf_hashtrack_written(hf_hashtrack *t, long long written) {
     pthread_mutex_lock(&w->mu);
     t->written = written;
     pthread_cond_signal(&w->work);
+    pthread_mutex_unlock(&w->mu);
+}
+
+void hf_hashtrack_feed(hf_hashtrack *t, const void *data, size_t len) {
+    hf_hashworker *w = t->owner;
+    pthread_mutex_lock(&w->mu);
+    long long before = t->written;
+    /* kept only when it continues the ring and fits beside what is still to hash */
+    if (t->ring && !t->failed && t->ring_to == before &&
+        t->ring_to + (long long)len - t->ring_from <= RING) {
+        size_t at = (size_t)(t->ring_to % RING);
+        size_t first = len < RING - at ? len : RING - at;
+        memcpy(t->ring + at, data, first);
+        memcpy(t->ring, (const char *)data + first, len - first);
+        t->ring_to += (long long)len;
+    }
+    t->written = before + (long long)len;
+    if ((before >> 20) != (t->written >> 20))
+        pthread_cond_signal(&w->work);
     pthread_mutex_unlock(&w->mu);
 }
 
@@ -150,7 +213,7 @@ void hf_hashtrack_reset(hf_hashtrack *t, hf_hasher *fresh) {
     wait_not_busy(w, t);
     hf_hasher_free(t->hasher);
     t->hasher = fresh;
-    t->hashed = t->written = 0;
+    t->hashed = t->written = t->ring_from = t->ring_to = 0;
     t->failed = fresh == NULL;
     t->gen++;
     pthread_mutex_unlock(&w->mu);
@@ -165,6 +228,9 @@ static hf_hasher *drop(hf_hashworker *w, hf_hashtrack *t) {
         }
     if (w->cursor == t)
         w->cursor = NULL;
+    if (t->ring)
+        w->rings--;
+    free(t->ring);
     hf_hasher *h = t->hasher;
     free(t);
     return h;

@@ -19,6 +19,10 @@ void hf_hashworker_free(hf_hashworker *w);
 /* Hands h over to the worker, which hashes fd's bytes from offset `hashed` on, as far as
  * hf_hashtrack_written says they go. fd must stay open until the track ends. */
 hf_hashtrack *hf_hashworker_track(hf_hashworker *w, int fd, hf_hasher *h, long long hashed);
+/* The file got data appended (len bytes, written at its end): kept in memory when there is
+ * room, so the worker hashes them without reading the file back; the worker is woken once
+ * per MiB. */
+void hf_hashtrack_feed(hf_hashtrack *t, const void *data, size_t len);
 /* The file now holds `written` bytes. */
 void hf_hashtrack_written(hf_hashtrack *t, long long written);
 /* The file was truncated to 0: hashing starts over with `fresh` (the old hasher is freed). */

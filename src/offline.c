@@ -95,7 +95,7 @@ static hf_code walk(walk_ctx *w, const char *dir, const char *rel) {
                         memcpy(etag, base, strlen(base) + 1);
                 }
             } else if (w->s->kind == HF_STORE_DIR) {
-                if (!hf_store_read_metadata(w->s, sub, commit, etag) ||
+                if (!hf_store_read_metadata(w->s, sub, commit, etag, NULL) ||
                     strcmp(commit, w->s->commit) != 0)
                     etag[0] = '\0'; /* not from this commit: not offered */
             }

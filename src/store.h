@@ -15,6 +15,15 @@
 
 typedef enum { HF_STORE_DIR, HF_STORE_CACHE } hf_store_kind;
 
+/* When written bytes are made durable. auto: the cache is long-lived, so each blob is
+ * fsynced before it gets its name (and one syncfs at the end makes the names durable); a
+ * local folder (a job's working folder) is not synced. always: the cache as auto, a local
+ * folder with one syncfs at the end. never: nothing is synced. */
+typedef enum { HF_SYNC_AUTO, HF_SYNC_ALWAYS, HF_SYNC_NEVER } hf_sync_mode;
+
+/* "auto", "always" or "never"; false for anything else. */
+bool hf_sync_parse(const char *text, hf_sync_mode *mode);
+
 typedef struct {
     hf_store_kind kind;
     hf_root root;    /* DIR, or the cache root: every write below it goes through beneath */
@@ -22,7 +31,9 @@ typedef struct {
     char *files_rel; /* where the files appear, below the root: "" or <repo>/snapshots/<commit> */
     char *files;     /* the same as the user sees it: DIR, or <cache>/<repo>/snapshots/<commit> */
     char commit[41];
-    bool symlinks; /* cache: link snapshots to blobs (else copy) */
+    bool symlinks;     /* cache: link snapshots to blobs (else copy) */
+    bool verify;       /* hash what is present again instead of trusting it */
+    hf_sync_mode sync; /* set after hf_store_open (default auto) */
 } hf_store;
 
 /* dir is the local folder (DIR) or the cache root; it is made when create is set (else a
@@ -64,31 +75,38 @@ hf_code hf_store_open_incomplete(const hf_store *s, const hf_entry *e, int *fd, 
 void hf_store_discard_incomplete(const hf_store *s, const hf_entry *e);
 
 /* Whether the file is already there and verified: a regular file (never a link, except the
- * cache's own snapshot links into blobs/) whose content hashes to what e says (the sha256
- * when e has one, and the git oid for regular files). On success sha256 holds the content's
- * sha256, and a cache blob that was present is linked into the snapshot. */
+ * cache's own snapshot links into blobs/) of e's size that is trusted or hashes to what e
+ * says (the sha256 when e has one, and the git oid for regular files). Trusted without
+ * reading it (unless s->verify): an LFS file in the cache at its blob name (given only to
+ * verified bytes, synced first), or in a local folder whose metadata records e's etag with a
+ * time stamp no older than the file's mtime. Regular (non-LFS) files are always hashed (the
+ * manifest needs their sha256, which neither layout records; the Hub keeps them small). On
+ * success sha256 holds the content's sha256, and a cache blob that was present is linked
+ * into the snapshot. */
 hf_code hf_store_check(const hf_store *s, const hf_entry *e, bool *present, char sha256[65],
                        hf_error *err);
 
-/* Moves a verified download into place (rename, then the snapshot link or the local
- * metadata). fd is the descriptor the verified bytes were written to, closed here (its
- * close reports a late write error): the file at the temporary name must still be that file,
- * with e's size, or nothing is moved and *changed is set (another writer touched it: fetch
- * it again). */
+/* Moves a verified download into place (fsync first when the sync mode makes the layout
+ * durable, then rename, then the snapshot link or the local metadata). fd is the descriptor the
+ * verified bytes were written to, closed here (its close reports a late write error): the file at
+ * the temporary name must still be that file, with e's size, or nothing is moved and *changed is
+ * set (another writer touched it: fetch it again). */
 hf_code hf_store_commit(const hf_store *s, const hf_entry *e, int fd, bool *changed, hf_error *err);
 
 /* Local folders: the manifest hf-bundle reads by default (.cache/huggingface/hf-manifest.json). */
 hf_code hf_store_write_manifest(const hf_store *s, const char *text, size_t len, hf_error *err);
 
-/* Local folders: the commit and etag the metadata of path records; false when there is none. */
-bool hf_store_read_metadata(const hf_store *s, const char *path, char commit[41], char etag[65]);
+/* Local folders: the commit, etag and time stamp (seconds since the epoch; NULL when not
+ * wanted) the metadata of path records; false when there is none. */
+bool hf_store_read_metadata(const hf_store *s, const char *path, char commit[41], char etag[65],
+                            double *stamp);
 
 /* x as Python's repr(float) writes it (1732999999.1234567, 1732999999.0, 1e+16): the local
  * metadata's time stamp is read by huggingface_hub. */
 void hf_store_float_text(double x, char out[40]);
 
-/* Flushes what was written below the store to its disk (one syncfs instead of an fsync per
- * file: files found after a crash are verified again before they are trusted). */
+/* At the end of a run, as the sync mode says: one syncfs of the store's file system (the
+ * cache's blob names, links and refs; a local folder's files with --sync always). */
 void hf_store_sync(const hf_store *s);
 
 /* Cache: refs/<revision> = commit (nothing for a revision that is itself the commit). */

@@ -38,6 +38,11 @@ static const char usage[] =
     "      --offline          only from what is already there, no network (also\n"
     "                         HF_HUB_OFFLINE=1)\n"
     "      --force            fetch again even what is present and verified\n"
+    "      --verify           hash again every file already present (also HF_FETCH_VERIFY=1);\n"
+    "                         else a cache blob, or a local file whose metadata matches and\n"
+    "                         whose size and mtime did not change, is trusted unread\n"
+    "      --sync MODE        auto (default: the cache durable, a local folder not synced),\n"
+    "                         always (a local folder too, one syncfs at the end) or never\n"
     "      --progress MODE    auto, bar, log or none\n"
     "      --endpoint URL     default $HF_ENDPOINT, else https://huggingface.co\n"
     "      --token-file FILE  else $HF_TOKEN, $HUGGING_FACE_HUB_TOKEN, $HF_TOKEN_PATH,\n"
@@ -60,6 +65,8 @@ typedef struct {
     bool dry_run;
     bool offline;
     bool force;
+    bool verify;
+    hf_sync_mode sync;
     hf_progress_mode progress;
     char **paths;
     size_t n_paths;
@@ -83,6 +90,8 @@ static hf_code parse(int argc, char **argv, options *o, bool *exit_now, hf_error
                                              {"force", no_argument, 0, 1203},
                                              {"force-download", no_argument, 0, 1203},
                                              {"progress", required_argument, 0, 1204},
+                                             {"verify", no_argument, 0, 1205},
+                                             {"sync", required_argument, 0, 1206},
                                              HF_CLI_LONGOPTS,
                                              {0, 0, 0, 0}};
     int opt;
@@ -124,6 +133,14 @@ static hf_code parse(int argc, char **argv, options *o, bool *exit_now, hf_error
                 return err->code;
             o->progress = (hf_progress_mode)mode;
             break;
+        case 1205:
+            o->verify = true;
+            break;
+        case 1206:
+            if (!hf_sync_parse(optarg, &o->sync))
+                return hf_fail(err, HF_EUSAGE, "--sync takes auto, always or never, not '%s'",
+                               optarg);
+            break;
         case 'h':
             fputs(usage, stdout);
             *exit_now = true;
@@ -141,6 +158,8 @@ static hf_code parse(int argc, char **argv, options *o, bool *exit_now, hf_error
         return hf_fail(err, HF_EUSAGE, "--local-dir and --cache-dir exclude each other");
     if (env_true("HF_HUB_OFFLINE") || env_true("TRANSFORMERS_OFFLINE"))
         o->offline = true;
+    if (env_true("HF_FETCH_VERIFY"))
+        o->verify = true;
     o->paths = argv + optind + 1;
     o->n_paths = optind < argc ? (size_t)(argc - optind - 1) : 0;
     if (optind >= argc && !o->lock_file)
@@ -198,9 +217,15 @@ static hf_code plan_offline(options *o, const hf_store *store, const hf_manifest
         /* every locked file must be held, with the etag the manifest implies */
         for (size_t i = 0; rc == HF_OK && i < lock->files.n; i++) {
             const hf_entry *want = &lock->files.v[i];
-            if (!hf_entries_find(&held, want->path))
+            const hf_entry *have = hf_entries_find(&held, want->path);
+            if (!have)
                 rc = hf_fail(err, HF_ENOTFOUND, "'%s' is not in %s (offline: nothing is fetched)",
                              want->path, store->files);
+            else if (strcmp(hf_store_etag(have), hf_store_etag(want)) != 0)
+                rc = hf_fail(err, HF_EINTEGRITY,
+                             "'%s': the manifest records %s, the file in %s is %s (offline: "
+                             "nothing is fetched)",
+                             want->path, hf_store_etag(want), store->files, hf_store_etag(have));
             else if (!hf_entries_push(plan, want))
                 rc = hf_fail(err, HF_EOTHER, "out of memory");
         }
@@ -267,6 +292,14 @@ static hf_code write_outputs(options *o, const hf_store *store, const char *comm
     return rc;
 }
 
+static hf_code open_store(options *o, hf_store *store, hf_store_kind kind, const char *root,
+                          const char *commit, hf_error *err) {
+    hf_code rc = hf_store_open(store, kind, root, &o->cli.repo, commit, !o->dry_run, err);
+    store->verify = o->verify;
+    store->sync = o->sync;
+    return rc;
+}
+
 static hf_code run(options *o, hf_error *err) {
     hf_cli *cli = &o->cli;
     hf_manifest lock = {0};
@@ -301,7 +334,7 @@ static hf_code run(options *o, hf_error *err) {
         else
             rc = hf_offline_dir_commit(root, commit, err);
         if (rc == HF_OK)
-            rc = hf_store_open(&store, kind, root, &cli->repo, commit, !o->dry_run, err);
+            rc = open_store(o, &store, kind, root, commit, err);
         if (rc == HF_OK)
             rc = plan_offline(o, &store, locked ? &lock : NULL, &plan, err);
         if (rc == HF_OK)
@@ -309,8 +342,8 @@ static hf_code run(options *o, hf_error *err) {
         if (rc == HF_OK && !o->dry_run)
             rc = verify_offline(&store, &plan, err);
         if (rc == HF_OK)
-            hf_cli_say(cli, "%s@%s is commit %s: %zu files present and verified (offline)",
-                       cli->repo.id, revision, commit, plan.n);
+            hf_cli_say(cli, "%s@%s is commit %s: %zu files present and verified%s (offline)",
+                       cli->repo.id, revision, commit, plan.n, o->verify ? " again" : "");
     } else {
         rc = hf_cli_client(cli, &client, err);
         if (rc == HF_OK)
@@ -318,7 +351,7 @@ static hf_code run(options *o, hf_error *err) {
         if (rc == HF_OK)
             rc = hf_store_check_paths(kind, root, &plan, err);
         if (rc == HF_OK)
-            rc = hf_store_open(&store, kind, root, &cli->repo, commit, !o->dry_run, err);
+            rc = open_store(o, &store, kind, root, commit, err);
     }
     if (rc == HF_OK && o->dry_run) {
         long long total = 0;

@@ -13,6 +13,13 @@ Cases (--cases), served on loopback only:
          share of the work drops by half.
   listing  `hf-list` of a 100,000-file repository (100,100 entries with the folders, 101
          pages), TSV and JSON: peak RSS against the 32 MiB target (issue 13).
+  hit    the big file's snapshot already present (fetched once, untimed): a cache hit, the
+         same offline and in a local folder, and with --verify (which hashes it again).
+  hit4   the same with ten LFS files, 4 GiB in all (--ten-size each): a hit must not
+         grow with the bytes present.
+
+The big case also has the local folder, both sync modes, and `curl -o FILE` to the same
+file system (transfer and write, no verification): the peer of a first fetch.
 
 Each tool runs in a fresh output folder, round-robin (round 1: every tool, round 2: ...),
 so a change in machine load touches all of them alike. Wall time by perf_counter, CPU and
@@ -46,9 +53,11 @@ GiB = 1 << 30
 MiB = 1 << 20
 BIG_REPO, MID_REPO, SMALL_REPO = "bench/big-lfs", "bench/mid-lfs", "bench/small-files"
 LIST_REPO, LIST_FILES = "bench/huge-listing", 100000
+TEN_REPO = "bench/ten-lfs"
 HFJS_VERSION = "2.17.5"
 TARGETS = {"big_vs_hash": 1.25, "small_vs_hfjs": 5.0, "small_vs_curl": 3.0, "rss_mib": 32.0,
-           "list_rss_mib": 32.0}
+           "list_rss_mib": 32.0, "first_vs_curl_file": 1.10, "tmpfs_vs_hash": 1.15, "hit_s": 0.05,
+           "hit4_vs_hit": 1.2}
 
 
 def log(msg):
@@ -141,18 +150,18 @@ def small_files(count, size):
             for i in range(count)}
 
 
-def write_hub_data(d, big, mid, small, count, size):
+def write_hub_data(d, big, mid, small, count, size, ten):
     os.makedirs(os.path.join(d, "repos"), exist_ok=True)
     with open(os.path.join(d, "tokens.json"), "w") as f:
         json.dump({"tokens": {}, "users": {}}, f)
     date = "2024-06-01T12:00:00Z"
 
-    def lfs_repo(rid, blob):
-        path, sz, sha = blob
-        return {"id": rid, "commits": [{"id": "c1", "date": date, "message": "Add the blob",
+    def lfs_repo(rid, *blobs):
+        return {"id": rid, "commits": [{"id": "c1", "date": date, "message": "Add the blobs",
                                         "files": {os.path.basename(path): {
-                                            "file": path, "size": sz, "sha256": sha, "lfs": True}}}]}
-    repos = [lfs_repo(BIG_REPO, big), lfs_repo(MID_REPO, mid),
+                                            "file": path, "size": sz, "sha256": sha, "lfs": True}
+                                            for path, sz, sha in blobs}}]}
+    repos = [lfs_repo(BIG_REPO, big), lfs_repo(MID_REPO, mid), lfs_repo(TEN_REPO, *ten),
              {"id": SMALL_REPO, "commits": [{"id": "c1", "date": date, "message": "Add small files",
                                              "files": {"files/f%03d.bin" % i: {
                                                  "size": size, "seed": "bench-small-%d" % i}
@@ -484,6 +493,7 @@ def report(res, facts, args, targets):
     def ratio(a, b):
         return a / b if a and b else None
     HF, TMP = "hf-fetch", "hf-fetch, output on tmpfs"
+    DIR, CURLF, HIT = "hf-fetch --local-dir", "curl -o FILE", "hf-fetch, all present"
     HASH, XFER = "openssl dgst -sha256 (hash floor)", "curl -o /dev/null (transfer floor)"
     JS, LOOP = "@huggingface/hub snapshotDownload", "curl -L loop"
     # (key, text, numerator, denominator, target key or None, higher is better)
@@ -491,6 +501,22 @@ def report(res, facts, args, targets):
             ("big_tmpfs_vs_hash", "big: hf-fetch on tmpfs / hash floor", ("big", TMP), ("big", HASH),
              "big_vs_hash", False),
             ("big_vs_xfer", "big: hf-fetch / transfer floor", ("big", HF), ("big", XFER), None, False),
+            ("cache_vs_curl_file", "big: hf-fetch (cache) / curl -o FILE", ("big", HF), ("big", CURLF),
+             "first_vs_curl_file", False),
+            ("dir_vs_curl_file", "big: hf-fetch --local-dir / curl -o FILE", ("big", DIR), ("big", CURLF),
+             "first_vs_curl_file", False),
+            ("cache_never_vs_curl_file", "big: hf-fetch --sync never (cache) / curl -o FILE",
+             ("big", HF + " --sync never"), ("big", CURLF), None, False),
+            ("dir_always_vs_curl_file", "big: hf-fetch --local-dir --sync always / curl -o FILE",
+             ("big", DIR + " --sync always"), ("big", CURLF), None, False),
+            ("cache_vs_dir", "big: hf-fetch (cache) / hf-fetch --local-dir", ("big", HF), ("big", DIR),
+             None, False),
+            ("tmpfs_vs_hash", "big: hf-fetch on tmpfs / hash floor (second target)", ("big", TMP),
+             ("big", HASH), "tmpfs_vs_hash", False),
+            ("hit4_vs_hit", "hit: 10 files, 4 GiB / 1 file, 1 GiB (cache hit)", ("hit4", HIT), ("hit", HIT),
+             "hit4_vs_hit", False),
+            ("hit_verify_vs_hit", "hit: --verify / trusted (1 GiB)", ("hit", HIT + " --verify"), ("hit", HIT),
+             None, False),
             ("big_hfjs_vs_fetch", "big: @huggingface/hub / hf-fetch", ("big", JS), ("big", HF), None, True)]
     for c in ("small", "small-front"):
         spec += [("%s_vs_hfjs" % c, "%s: @huggingface/hub / hf-fetch" % c, (c, JS), (c, HF), "small_vs_hfjs", True),
@@ -551,6 +577,12 @@ def report(res, facts, args, targets):
             L.append("| %s | %.2fx | %s %.2fx | %s |" % (text, v, ">=" if hb else "<=", t, "met" if ok else "MISSED"))
         else:
             L.append("| %s | %.2fx | | |" % (text, v))
+    for c in ("hit", "hit4"):
+        v = med(c, HIT)
+        if v is not None:
+            r[c + "_s"] = v
+            L.append("| %s: hf-fetch, all present (median s) | %.3f s | <= %.2f s | %s |"
+                     % (c, v, targets["hit_s"], "met" if v <= targets["hit_s"] else "MISSED"))
     v = r["rss_mib"]
     L.append("| peak RSS of hf-fetch, any case | %s | < 32 MiB | %s |"
              % ("%.1f MiB" % v if v else "n/a", "n/a" if v is None else ("met" if v < 32 else "MISSED")))
@@ -572,11 +604,13 @@ def main():
     ap.add_argument("--mid-size", type=int, default=64 * MiB, help="a middle LFS file, for RSS vs size")
     ap.add_argument("--small-count", type=int, default=300)
     ap.add_argument("--small-size", type=int, default=8192)
+    ap.add_argument("--ten-size", type=int, default=4 * GiB // 10,
+                    help="bytes of each of the ten LFS files of the hit4 case")
     ap.add_argument("--runs", type=int, default=5, help="rounds per case (default 5)")
     ap.add_argument("--runs-big", type=int, default=None)
     ap.add_argument("--runs-hfjs-big", type=int, default=None,
                     help="rounds of @huggingface/hub in the big case (default: all)")
-    ap.add_argument("--cases", default="big,mid,small,small-front,listing")
+    ap.add_argument("--cases", default="big,mid,small,small-front,hit,hit4,listing")
     ap.add_argument("--no-hfjs", action="store_true")
     ap.add_argument("--out-dir", default=None, help="where tools write (default WORK/out)")
     ap.add_argument("--serve", action="store_true",
@@ -609,13 +643,18 @@ def main():
     blobs = os.path.join(work, "blobs")
     shutil.rmtree(blobs, ignore_errors=True)
     os.makedirs(blobs)
-    for p, sha in ((big_path, big_sha), (mid_path, mid_sha)):
+    ten = []
+    if "hit4" in cases:
+        for i in range(10):
+            tp = os.path.join(work, "data", "ten-%02d.bin" % i)
+            ten.append((tp, a.ten_size, make_blob(tp, a.ten_size, "hf-fetch-bench-ten-%d" % i)))
+    for p, sha in [(big_path, big_sha), (mid_path, mid_sha)] + [(t[0], t[2]) for t in ten]:
         os.link(p, os.path.join(blobs, sha))
     small = small_files(a.small_count, a.small_size)
     hub_data = os.path.join(work, "hub")
     shutil.rmtree(hub_data, ignore_errors=True)
     write_hub_data(hub_data, (big_path, a.size, big_sha), (mid_path, a.mid_size, mid_sha), small,
-                   a.small_count, a.small_size)
+                   a.small_count, a.small_size, ten)
     small_commit = hub.Store(hub_data).commit_of(SMALL_REPO)
     srv = Servers(work, hub_data, blobs, small, small_commit)
     log("hub %s, nginx front %s, CDN nginx %s" % (srv.hub_endpoint, srv.front_endpoint, srv.cdn))
@@ -673,9 +712,25 @@ def main():
                     return ([hf_fetch, "-q", "--cache-dir", d] + list(extra) + [repo], env,
                             lambda r: check_big(snapshot_root(d, repo), name, size, sha, r == 0), rm(d))
                 return prep
+            def folder(extra=()):
+                def prep(r):
+                    d = fresh()
+                    return ([hf_fetch, "-q", "--local-dir", d] + list(extra) + [repo], env,
+                            lambda r: check_big(d, name, size, sha, r == 0), rm(d))
+                return prep
+
+            def curl_file(r):
+                d = fresh()
+                return (["curl", "-sSf", "-o", os.path.join(d, name), url], env,
+                        lambda r: check_big(d, name, size, sha, False), rm(d))
             t = [("hf-fetch", hff(outdir))]
             if tmpfs_ok(2 * size):
                 t.append(("hf-fetch, output on tmpfs", hff(tmpdir)))
+            if repo == BIG_REPO:
+                t += [("hf-fetch --sync never", hff(outdir, ["--sync", "never"])),
+                      ("hf-fetch --local-dir", folder()),
+                      ("hf-fetch --local-dir --sync always", folder(["--sync", "always"])),
+                      ("curl -o FILE", curl_file)]
             t.append(("openssl dgst -sha256 (hash floor)",
                       lambda r: (["openssl", "dgst", "-sha256", os.path.join(blobs, sha)], env, None, None)))
             t.append(("curl -o /dev/null (transfer floor)",
@@ -703,6 +758,26 @@ def main():
                              if t[0] in ("hf-fetch", "openssl dgst -sha256 (hash floor)",
                                          "curl -o /dev/null (transfer floor)")],
                      3, srv, results)
+        def hit_tools(repo, check):
+            """Fetched once, untimed; then every round finds it all present."""
+            cache, folder = os.path.join(outdir, "hit-cache-" + repo[6:]), os.path.join(outdir, "hit-dir-" + repo[6:])
+            for how in (["--cache-dir", cache], ["--local-dir", folder]):
+                subprocess.run([hf_fetch, "-q"] + how + [repo], env=env, stdout=subprocess.DEVNULL, check=True)
+
+            def run(how, extra=()):
+                return lambda r: ([hf_fetch, "-q"] + how + list(extra) + [repo], env, check, None)
+            return [("hf-fetch, all present", run(["--cache-dir", cache])),
+                    ("hf-fetch --offline, all present", run(["--cache-dir", cache], ["--offline"])),
+                    ("hf-fetch --local-dir, all present", run(["--local-dir", folder])),
+                    ("hf-fetch, all present --verify", run(["--cache-dir", cache], ["--verify"]))]
+
+        if "hit" in cases:
+            results["hit"] = {"title": "Cache hit: the %.2f GiB file already present" % (a.size / GiB)}
+            run_case("hit", hit_tools(BIG_REPO, None), a.runs, srv, results)
+        if "hit4" in cases:
+            results["hit4"] = {"title": "Cache hit: ten LFS files of %d bytes (%.2f GiB in all) already present"
+                               % (a.ten_size, 10 * a.ten_size / GiB)}
+            run_case("hit4", hit_tools(TEN_REPO, None), a.runs, srv, results)
         lst = os.path.join(work, "small-files.txt")
         with open(lst, "w") as f:
             f.write("".join(p + "\n" for p in small))
