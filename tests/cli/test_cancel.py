@@ -124,6 +124,7 @@ def test_hf_fetch_sigint_keeps_only_incomplete(ctx):
 def test_hf_list_sigterm_mid_listing(ctx):
     for sig in (signal.SIGTERM, signal.SIGINT):
         ctx.hub.clear_faults()
+        ctx.hub.clear_log()  # the wait below is for this run's tree request, not the last one's
         # the tree request waits half a minute before its retry (Retry-After)
         ctx.hub.add_fault({"repo": TINY, "where": "tree", "kind": "status", "status": 503,
                            "retry_after": 30})
