@@ -16,6 +16,9 @@
 #   test_presence.test_present_snapshot_is_not_read_again   counts the bytes the process reads
 #       (strace): under valgrind that is valgrind's own reading of the binary and its symbols
 #       (10 MB); the other test_presence tests run the same code under memcheck
+# valgrind 3.19 (Debian 12) does not know openat2 (syscall 437): it says so in five lines and
+# answers ENOSYS, and src/beneath.c falls back to its component walk; that warning alone is
+# not a report (anything else in a log is).
 # VALGRIND_SUPP: suppressions, for noise inside the libraries only (none needed so far with
 # Debian 12's libcurl, OpenSSL, jansson, libyaml and libarchive; the file is read if present).
 VALGRIND        ?= valgrind
@@ -50,7 +53,9 @@ check-valgrind:
 	@start=$$(date +%s); \
 	HF_BIN_DIR=$(CURDIR)/$(VALGRIND_DIR)/bin TEST_JOBS=$(VALGRIND_JOBS) VALGRIND_SKIP="$(VALGRIND_SKIP)" \
 	  $(PYTHON) mk/valgrind-run.py; rc=$$?; \
-	bad=$$(find $(VALGRIND_DIR)/logs -name '*.log' -size +0 | sort); \
+	bad=$$(for f in $$(find $(VALGRIND_DIR)/logs -name '*.log' -size +0 | sort); do \
+	  sed -e '/WARNING: unhandled amd64-linux syscall: 437$$/,+4d' "$$f" | grep -q . && echo "$$f"; \
+	done); \
 	for f in $$bad; do echo "==== $$f"; cat $$f; done; \
 	runs=$$(ls $(VALGRIND_DIR)/logs | wc -l); \
 	echo "check-valgrind: $$runs runs under memcheck in $$(( $$(date +%s) - start )) s, $$(echo $$bad | wc -w) with a report"; \
