@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make check-clone`: the checkout needs nothing beside it. Its files (what git
 # tracks, plus new files it does not ignore) are copied into a fresh folder
-# that has no sibling directories (no ../shared, nothing else), and the
+# that has no sibling directories (no shared docs folder, nothing else), and the
 # README's main job (`make demo`) and the Galaxy checks (`make check-galaxy`:
 # schema, lint and every tool test) run there. Anything that reads outside the
 # checkout fails here.
