@@ -291,23 +291,6 @@ int hf_beneath_mktemp(int dirfd, const char *base, char *tmp, size_t cap, int *t
     return -1;
 }
 
-static bool write_all(int fd, const void *data, size_t len) {
-    const char *p = data;
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            if (n == 0)
-                errno = ENOSPC;
-            return false;
-        }
-        p += n;
-        len -= (size_t)n;
-    }
-    return true;
-}
-
 /* Writes data (or, when in >= 0, what in holds from its start) to a fresh temporary name in
  * rel's folder, then renames it over rel. */
 static hf_code put_file(const hf_root *r, const char *rel, const void *data, size_t len, int in,
@@ -322,13 +305,13 @@ static hf_code put_file(const hf_root *r, const char *rel, const void *data, siz
     int fd = hf_beneath_mktemp(dirfd, name, tmp, sizeof tmp, &ticket);
     bool ok = fd >= 0;
     if (ok && in < 0) {
-        ok = write_all(fd, data, len);
+        ok = hf_write_all(fd, data, len);
     } else if (ok) {
         static char buf[1 << 16];
         ssize_t n = 0;
         ok = lseek(in, 0, SEEK_SET) == 0;
         while (ok && (n = read(in, buf, sizeof buf)) != 0)
-            ok = n > 0 && write_all(fd, buf, (size_t)n);
+            ok = n > 0 && hf_write_all(fd, buf, (size_t)n);
     }
     if (ok && durable && fsync(fd) != 0 && errno != EINVAL && errno != EROFS)
         ok = false;

@@ -243,8 +243,8 @@ hf_code hf_archive_create(const char *path, const hf_archive_opts *o, hf_archive
     if (made == HF_OK && (!*w->base || !strcmp(w->base, ".") || !strcmp(w->base, "..")))
         made = hf_fail(err, HF_EUSAGE, "not a file name: %s", path);
     if (made == HF_OK) {
-        w->fd = hf_beneath_mktemp(w->dir.fd, w->base, w->tmpname, sizeof w->tmpname,
-                                  &w->cancel_ticket);
+        w->fd =
+            hf_beneath_mktemp(w->dir.fd, w->base, w->tmpname, sizeof w->tmpname, &w->cancel_ticket);
         if (w->fd < 0)
             made = hf_fail(err, HF_EIO, "cannot create a temporary file beside %s: %s", path,
                            strerror(errno));

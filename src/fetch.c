@@ -14,14 +14,14 @@
 
 #include "fsutil.h"
 #include "hash.h"
-#include "hashworker.h"
+#include "hashwriter.h"
 #include "lockfile.h"
 #include "retry.h"
 #include "transfer.h"
 #include "url.h"
 
 #define LOCK_POLL_MS 50
-/* Files at least this large are hashed on the worker thread, overlapping the transfer. */
+/* Files at least this large are hashed on a second thread, overlapping the transfer. */
 #define THREAD_HASH_MIN (8LL << 20)
 
 typedef enum { J_PENDING, J_WAITING, J_ACTIVE, J_DONE } job_state;
@@ -34,10 +34,10 @@ typedef struct {
     hf_lock lock;
     char *incomplete;
     int fd;
-    hf_hasher *hasher;   /* NULL while the hash worker holds it through `track` */
-    hf_hashtrack *track; /* large files: hashed on the worker thread */
-    long long have;      /* bytes on disk (hashed, or handed to the worker) */
-    int redos;           /* downloads started over because another writer touched the file */
+    hf_hasher *hasher;     /* NULL while the hash writer holds it */
+    hf_hashwriter *writer; /* large files: written in batches, hashed on a second thread */
+    long long have;        /* bytes taken from the body (on disk, or gathered to be) */
+    int redos;             /* downloads started over because another writer touched the file */
     CURL *easy;
     hf_xfer x; /* the transfer, once the .incomplete file is open */
     bool xfer_live;
@@ -49,7 +49,6 @@ typedef struct {
     job *jobs;
     size_t n;
     size_t active;
-    hf_hashworker *hasher; /* started with the first large file */
     hf_error *err;
     hf_code rc;
 } engine;
@@ -73,9 +72,9 @@ static void job_close(engine *g, job *j, bool discard) {
         j->easy = NULL;
         g->active--;
     }
-    if (j->track) {
-        j->hasher = hf_hashtrack_cancel(j->track);
-        j->track = NULL;
+    if (j->writer) {
+        j->hasher = hf_hashwriter_cancel(j->writer);
+        j->writer = NULL;
     }
     if (j->fd >= 0) {
         close(j->fd);
@@ -111,9 +110,9 @@ static bool restart(job *j) {
     if (ftruncate(j->fd, 0) != 0 || lseek(j->fd, 0, SEEK_SET) != 0)
         return false;
     j->have = 0;
-    if (j->track) {
+    if (j->writer) {
         hf_hasher *fresh = new_hasher(j->e);
-        hf_hashtrack_reset(j->track, fresh);
+        hf_hashwriter_reset(j->writer, fresh);
         return fresh != NULL;
     }
     hf_hasher_free(j->hasher);
@@ -124,26 +123,13 @@ static bool restart(job *j) {
 /* The engine's sink: the body's next bytes, to the .incomplete file and the hash. */
 static hf_code write_file(void *ctx, const void *data, size_t len, hf_error *err) {
     job *j = ctx;
-    for (size_t off = 0; off < len;) {
-        ssize_t w = write(j->fd, (const char *)data + off, len - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return hf_fail(err, HF_EIO, "cannot write %s: %s", j->incomplete,
-                           strerror(w < 0 ? errno : ENOSPC));
-        off += (size_t)w;
-    }
-    long long before = j->have;
+    bool written =
+        j->writer ? hf_hashwriter_append(j->writer, data, len) : hf_write_all(j->fd, data, len);
+    if (written && !j->writer)
+        hf_hasher_update(j->hasher, data, len); /* a failure shows as a wrong digest */
+    if (!written)
+        return hf_fail(err, HF_EIO, "cannot write %s: %s", j->incomplete, strerror(errno));
     j->have += (long long)len;
-    if (j->track) {
-        /* the hash worker takes the bytes from memory where it can; the disk's writeback
-         * starts every 32 MiB, so the final sync has little left to do */
-        hf_hashtrack_feed(j->track, data, len);
-        if ((before >> 25) != (j->have >> 25))
-            sync_file_range(j->fd, (j->have >> 25 << 25) - (32LL << 20), 32LL << 20,
-                            SYNC_FILE_RANGE_WRITE);
-    } else
-        hf_hasher_update(j->hasher, data, len);
     return HF_OK;
 }
 
@@ -190,15 +176,14 @@ static hf_code redo(engine *g, job *j) {
 /* The bytes are all there: check them, then move the file into place. */
 static hf_code finish(engine *g, job *j) {
     char sha256[65], sha1[41];
-    if (j->track) {
-        bool read_back = false;
-        hf_hashtrack_written(j->track, j->have);
-        j->hasher = hf_hashtrack_finish(j->track, &read_back);
-        j->track = NULL;
-        if (!read_back)
-            return fail(g, j,
-                        hf_fail(g->err, HF_EIO, "cannot read back %s to hash it", j->incomplete),
-                        false);
+    if (j->writer) {
+        bool written = hf_hashwriter_finish(j->writer, &j->hasher);
+        j->writer = NULL;
+        if (!written)
+            return fail(
+                g, j,
+                hf_fail(g->err, HF_EIO, "cannot write %s: %s", j->incomplete, strerror(errno)),
+                false);
     }
     bool sized = hf_hasher_final(j->hasher, sha256, sha1);
     hf_entry *e = j->e;
@@ -294,12 +279,9 @@ static hf_code open_incomplete(engine *g, job *j) {
         if (j->have > 0)
             hf_log(logger(g), HF_LOG_INFO, "%s: resuming from byte %lld", j->e->path, j->have);
     }
-    if (j->e->size - j->have >= THREAD_HASH_MIN) {
-        if (!g->hasher)
-            g->hasher = hf_hashworker_new();
-        if (g->hasher && (j->track = hf_hashworker_track(g->hasher, j->fd, j->hasher, j->have)))
-            j->hasher = NULL;
-    }
+    if (j->e->size - j->have >= THREAD_HASH_MIN &&
+        (j->writer = hf_hashwriter_new(j->fd, j->hasher, j->have)))
+        j->hasher = NULL;
     return HF_OK;
 }
 
@@ -484,7 +466,6 @@ hf_code hf_fetch_run(const hf_fetch_opts *o, hf_entries *files, hf_error *err) {
     for (size_t i = 0; i < g.n; i++)
         if (g.jobs[i].state != J_DONE || g.jobs[i].easy || g.jobs[i].fd >= 0)
             job_close(&g, &g.jobs[i], false);
-    hf_hashworker_free(g.hasher);
     if (g.rc == HF_OK) {
         hf_store_sync(o->store);
         report(&g, true);

@@ -11,6 +11,23 @@
 
 #include "beneath.h"
 
+bool hf_write_all(int fd, const void *data, size_t len) {
+    const char *p = data;
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            if (n == 0)
+                errno = ENOSPC;
+            return false;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    return true;
+}
+
 hf_code hf_mkdirs(const char *path, hf_error *err) {
     struct stat have;
     if (stat(path, &have) == 0 && S_ISDIR(have.st_mode))

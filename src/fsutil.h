@@ -7,6 +7,10 @@
 
 #include "error.h"
 
+/* Writes all of data to fd (again after EINTR and short writes); false with errno set
+ * (ENOSPC for a write that wrote nothing) when it could not. */
+bool hf_write_all(int fd, const void *data, size_t len);
+
 /* mkdir -p (mode 0755 before umask). */
 hf_code hf_mkdirs(const char *path, hf_error *err);
 /* mkdir -p of the folder that will hold path. */

@@ -7,7 +7,12 @@
 
 #include "fetch.h"
 
-typedef enum { HF_PROGRESS_AUTO, HF_PROGRESS_BAR, HF_PROGRESS_LOG, HF_PROGRESS_NONE } hf_progress_mode;
+typedef enum {
+    HF_PROGRESS_AUTO,
+    HF_PROGRESS_BAR,
+    HF_PROGRESS_LOG,
+    HF_PROGRESS_NONE
+} hf_progress_mode;
 
 typedef struct {
     hf_progress_mode mode; /* AUTO is settled by hf_progress_init */

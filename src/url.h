@@ -21,8 +21,7 @@ char *hf_url_repo_info(const char *endpoint, const hf_repo *repo, const char *re
 char *hf_url_tree(const char *endpoint, const hf_repo *repo, const char *rev, const char *path,
                   bool recursive);
 /* {endpoint}/{prefix}{id}/resolve/{rev}/{path} */
-char *hf_url_resolve(const char *endpoint, const hf_repo *repo, const char *rev,
-                     const char *path);
+char *hf_url_resolve(const char *endpoint, const hf_repo *repo, const char *rev, const char *path);
 
 /* True when a and b have the same scheme, host (case-insensitive) and port. */
 bool hf_url_same_origin(const char *a, const char *b);
