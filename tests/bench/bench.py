@@ -528,6 +528,12 @@ def report(res, facts, args, targets):
     r = {}
     for key, _, num, den, _, _ in spec:
         r[key] = ratio(med(*num), med(*den))
+    # the floor of a verified download is both floors at once: on 2 cores the hash of every byte
+    # (one thread, it cannot be split) runs beside the receive and write that curl -o FILE does
+    big = S.get("big", {})
+    if big.get(HF) and big.get(CURLF) and big.get(HASH):
+        r["cache_vs_both_floors"] = big[HF]["median"] / max(big[CURLF]["median"], big[HASH]["median"])
+        r["cache_cpu_vs_curl_and_hash"] = big[HF]["cpu"] / (big[CURLF]["cpu"] + big[HASH]["cpu"])
     rss = [s["rss_mib"] for c in S for t, s in S[c].items() if s and t.startswith("hf-fetch")]
     r["rss_mib"] = max(rss) if rss else None
 
@@ -577,6 +583,12 @@ def report(res, facts, args, targets):
             L.append("| %s | %.2fx | %s %.2fx | %s |" % (text, v, ">=" if hb else "<=", t, "met" if ok else "MISSED"))
         else:
             L.append("| %s | %.2fx | | |" % (text, v))
+    for key, text in (("cache_vs_both_floors", "big: hf-fetch (cache) / the larger of curl -o FILE and "
+                       "the hash floor (wall)"),
+                      ("cache_cpu_vs_curl_and_hash", "big: hf-fetch (cache) CPU / curl -o FILE CPU + hash "
+                       "floor CPU")):
+        if r.get(key) is not None:
+            L.append("| %s | %.2fx | | |" % (text, r[key]))
     for c in ("hit", "hit4"):
         v = med(c, HIT)
         if v is not None:
