@@ -264,12 +264,10 @@ hf_code hf_archive_create(const char *path, const hf_archive_opts *o, hf_archive
         rc = hf_fail(err, HF_EOTHER, "out of memory");
     if (rc == HF_OK)
         rc = setup(w, err);
-    /* a .tar is written in blocks of 1000 KiB (a write(2) per MB instead of per 10 KiB); the
-     * last one is not padded, as before (archive_write_open_fd leaves a regular file's last
-     * block as it is): the same bytes, fewer calls. (libarchive's compressing filters size
-     * their own output buffers.) */
-    if (rc == HF_OK && o->format == HF_FMT_TAR &&
-        archive_write_set_bytes_per_block(w->a, 100 * 10240) != ARCHIVE_OK)
+    /* the archive is written in blocks of 1000 KiB (a write(2) per MB instead of per 10 KiB,
+     * compressed or not); the last one is not padded, as before (archive_write_open_fd leaves
+     * a regular file's last block as it is): the same bytes, fewer calls */
+    if (rc == HF_OK && archive_write_set_bytes_per_block(w->a, 100 * 10240) != ARCHIVE_OK)
         rc = la_fail(w, HF_EOTHER, "block size", err);
     if (rc == HF_OK && archive_write_open_fd(w->a, w->fd) != ARCHIVE_OK)
         rc = la_fail(w, HF_EIO, "open", err);
