@@ -376,6 +376,13 @@ def check_small(root, small):
     return None
 
 
+def build_kind(bin_dir):
+    """Which build is measured: the shipped static one (its libraries) or a development build."""
+    verbose = out_of([os.path.join(bin_dir, "hf-fetch"), "--version", "--verbose"])
+    built = [l for l in verbose.split("\n") if l.startswith("built from:")]
+    return ("static build, " + built[0]) if built else "development build (dynamically linked)"
+
+
 def summarize(runs):
     ok = [r for r in runs if r["rc"] == 0 and not r.get("bad")]
     if not ok:
@@ -469,7 +476,7 @@ def machine_facts(bin_dir, nm):
         "sha_ni": " sha_ni " in flags.replace("\n", " "),
         "virt": out_of(["systemd-detect-virt"]) or "?",
         "fs": out_of(["findmnt", "-n", "-o", "FSTYPE,SOURCE", "-T", ROOT]),
-        "hf_fetch": out_of([os.path.join(bin_dir, "hf-fetch"), "--version"]),
+        "hf_fetch": "%s, %s" % (out_of([os.path.join(bin_dir, "hf-fetch"), "--version"]), build_kind(bin_dir)),
         "git": out_of(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"]),
         "curl": out_of(["curl", "--version"]).split("\n")[0],
         "openssl": out_of(["openssl", "version"]),

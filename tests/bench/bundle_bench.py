@@ -43,6 +43,7 @@ import bench  # noqa: E402  (make_blob, Servers, measure, run_case, summarize, m
 from bench import GiB, MiB, ROOT, log, loadavg, out_of  # noqa: E402
 
 REPO, TEXT_REPO = "bench/bundle", "bench/bundle-text"
+HASH = "openssl dgst -sha256 of SRC's files (hash floor)"
 TARGETS = {"source_vs_tar": 1.15, "zstd_vs_tar": 1.0, "direct_vs_two_step": 1.0,
            "verify_folders_s": 10.0, "zstd_rss_vs_tar": 1.2}
 FOLDERS = 60000
@@ -166,7 +167,7 @@ def main():
         os.replace(bins[name] + ".tmp", bins[name])
     hf_bundle, hf_fetch = bins["hf-bundle"], bins["hf-fetch"]
     facts = bench.machine_facts(work, None)
-    facts["hf_bundle"] = out_of([hf_bundle, "--version"])
+    facts["hf_bundle"] = "%s, %s" % (out_of([hf_bundle, "--version"]), bench.build_kind(a.bin))
     for name in bins:
         with open(bins[name], "rb") as f:
             facts[name.replace("-", "_") + "_sha256"] = hashlib.sha256(f.read()).hexdigest()[:16]
@@ -290,6 +291,12 @@ def main():
                 return (cmd, env, lambda r: check_archive(out, rid, "tar", r == 0), rm(d))
             return prep
 
+        def hash_floor(rid):
+            """sha256 of the snapshot's files, one after the other: what hf-bundle must do."""
+            return lambda r: (["openssl", "dgst", "-sha256"] + [os.path.join(sources[rid], p)
+                                                               for p in sorted(expect[rid])],
+                              env, None, None)
+
         T = "--threads %d" % a.threads
         zq = "'zstd -T%d'" % a.threads
         if "source" in cases:
@@ -297,7 +304,8 @@ def main():
                                           "AES-CTR keystream)" % ("model.bin", len(smalls), a.size)}
             tools = [("hf-bundle -o X.tar SRC", bundle(REPO, ".tar")),
                      ("tar cf X.tar -C SRC .", tar_(REPO, ".tar")),
-                     ("tar cf X.tar -C SRC .; sync X.tar", tar_(REPO, ".tar", sync=True))]
+                     ("tar cf X.tar -C SRC .; sync X.tar", tar_(REPO, ".tar", sync=True)),
+                     (HASH, hash_floor(REPO))]
             if tmpfs_ok(2 * a.size + 64 * MiB):
                 tools.append(("hf-bundle -o X.tar SRC, output on tmpfs", bundle(REPO, ".tar", base=tmpdir)))
                 tools.append(("tar cf X.tar -C SRC ., output on tmpfs", tar_(REPO, ".tar", base=tmpdir)))
@@ -310,7 +318,8 @@ def main():
                 else "%d bytes of repetitive text plus the same small files" % a.text_size)}
             tools = [("hf-bundle -o X.tar.zst %s SRC" % T, bundle(rid, ".tar.zst", ["--threads", str(a.threads)])),
                      ("tar -I %s -cf X.tar.zst -C SRC ." % zq, tar_(rid, ".tar.zst")),
-                     ("tar -I %s -cf X.tar.zst -C SRC .; sync X.tar.zst" % zq, tar_(rid, ".tar.zst", sync=True))]
+                     ("tar -I %s -cf X.tar.zst -C SRC .; sync X.tar.zst" % zq, tar_(rid, ".tar.zst", sync=True)),
+                     (HASH, hash_floor(rid))]
             if tmpfs_ok(2 * a.size + 64 * MiB):
                 tools.append(("hf-bundle -o X.tar.zst %s SRC, output on tmpfs" % T,
                               bundle(rid, ".tar.zst", ["--threads", str(a.threads)], base=tmpdir)))
@@ -416,6 +425,14 @@ def report(res, facts, a):
     for key, _, num, den, _ in spec:
         n, d = med(*num), med(*den)
         r[key] = n / d if n and d else None
+    # hf-bundle hashes every byte it archives (one thread a file): its floor is the larger of
+    # tar's time and the hash's, and its CPU at least tar's plus the hash's
+    for c, tb, tt, key in (("source", "hf-bundle -o X.tar SRC", "tar cf X.tar -C SRC .", "source"),
+                           ("zstd", ZB, ZT, "zstd"), ("zstd-text", ZB, ZT, "zstd-text")):
+        sb, st, sh = (S.get(c, {}).get(t) for t in (tb, tt, HASH))
+        if sb and st and sh:
+            r[key + "_vs_both_floors"] = sb["median"] / max(st["median"], sh["median"])
+            r[key + "_cpu_vs_tar_and_hash"] = sb["cpu"] / (st["cpu"] + sh["cpu"])
     r["verify_folders_s"] = med("verify-folders", "hf-bundle --verify HOSTILE")
     for c in ("zstd", "zstd-text"):   # peak RSS: hf-bundle against tar -I zstd (zstd's, a child)
         a_, b_ = S.get(c, {}).get(ZB), S.get(c, {}).get(ZT)
@@ -467,6 +484,11 @@ def report(res, facts, a):
                                                        t, "met" if ok else "MISSED"))
         else:
             L.append("| %s | %.2fx | | |" % (text, v))
+    for key, name in (("source", "tar cf"), ("zstd", "tar -I " + zq), ("zstd-text", "tar -I " + zq)):
+        v, cpu = r.get(key + "_vs_both_floors"), r.get(key + "_cpu_vs_tar_and_hash")
+        if v is not None:
+            L.append("| %s: hf-bundle / the larger of %s and the hash floor (wall) | %.2fx | | |" % (key, name, v))
+            L.append("| %s: hf-bundle CPU / %s CPU + hash floor CPU | %.2fx | | |" % (key, name, cpu))
     for c in ("zstd", "zstd-text"):
         v = r.get("%s_rss_vs_tar" % c)
         if v is not None:
