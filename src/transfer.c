@@ -60,16 +60,31 @@ static const hf_logger *logger(const hf_xfer *x) {
     return hf_client_logger(x->o.client);
 }
 
+/* The hop's URL becomes url (NULL when out of memory), and what messages show of it. */
+static void set_current(hf_xfer *x, char *url) {
+    free(x->current);
+    free(x->shown);
+    x->current = url;
+    x->shown = NULL;
+    if (url && !hf_url_same_origin(url, hf_client_endpoint(x->o.client))) {
+        size_t n = strcspn(url, "?#");
+        if (url[n] && (x->shown = malloc(n + 5)))
+            snprintf(x->shown, n + 5, "%.*s?...", (int)n, url);
+    }
+    if (url && !x->shown)
+        x->shown = strdup(url);
+}
+
 hf_code hf_xfer_init(hf_xfer *x, const hf_xfer_opts *o, hf_error *err) {
     memset(x, 0, sizeof *x);
     x->o = *o;
     if (o->ctx)
         x->ctx = *o->ctx;
     x->start = strdup(o->url);
-    x->current = strdup(o->url);
+    set_current(x, strdup(o->url));
     x->have = x->mark = x->refresh_mark = o->have > 0 ? o->have : 0;
     x->resp.content_length = -1;
-    if (!x->start || !x->current) {
+    if (!x->start || !x->current || !x->shown) {
         hf_xfer_free(x);
         return hf_fail(err, HF_EOTHER, "out of memory");
     }
@@ -80,10 +95,10 @@ void hf_xfer_free(hf_xfer *x) {
     curl_slist_free_all(x->send_headers);
     x->send_headers = NULL;
     free(x->start);
-    free(x->current);
+    set_current(x, NULL);
     hf_response_clear(&x->resp);
     hf_buf_free(&x->errbody);
-    x->start = x->current = NULL;
+    x->start = NULL;
 }
 
 /* The first bytes (or the end) of an answer: what its body is, and whether a 2xx one is the
@@ -290,28 +305,26 @@ static hf_xfer_step follow(hf_xfer *x, CURL *easy, hf_error *err) {
         return HF_XFER_FAILED;
     }
     if (!next) {
-        hf_fail(err, HF_EINTEGRITY, "redirect without a usable Location from %s", x->current);
+        hf_fail(err, HF_EINTEGRITY, "redirect without a usable Location from %s", x->shown);
         return HF_XFER_FAILED;
     }
     if (!hf_url_is_http(next)) {
-        hf_fail(err, HF_EINTEGRITY, "refusing a redirect to a non-HTTP URL from %s", x->current);
+        hf_fail(err, HF_EINTEGRITY, "refusing a redirect to a non-HTTP URL from %s", x->shown);
         return HF_XFER_FAILED;
     }
     if (hf_secret_in(next, strlen(next))) {
         hf_fail(err, HF_EINTEGRITY,
-                "refusing a redirect from %s: its Location carries the access token", x->current);
+                "refusing a redirect from %s: its Location carries the access token", x->shown);
         return HF_XFER_FAILED;
     }
     if (x->o.commit && x->resp.repo_commit && strcmp(x->resp.repo_commit, x->o.commit) != 0)
         hf_log(logger(x), HF_LOG_WARN, "'%s': the server names commit %s, not %s", what(x),
                x->resp.repo_commit, x->o.commit);
-    char *copy = strdup(next);
-    if (!copy) {
+    set_current(x, strdup(next));
+    if (!x->current || !x->shown) {
         hf_fail(err, HF_EOTHER, "out of memory");
         return HF_XFER_FAILED;
     }
-    free(x->current);
-    x->current = copy;
     return HF_XFER_SEND;
 }
 
@@ -330,13 +343,11 @@ static hf_xfer_step refresh(hf_xfer *x, long st, hf_error *err) {
     hf_log(logger(x), HF_LOG_INFO,
            "%s: the storage URL expired or was refused, fetching a new one (HTTP %ld)", what(x),
            st);
-    char *copy = strdup(x->start);
-    if (!copy) {
+    set_current(x, strdup(x->start));
+    if (!x->current || !x->shown) {
         hf_fail(err, HF_EOTHER, "out of memory");
         return HF_XFER_FAILED;
     }
-    free(x->current);
-    x->current = copy;
     x->hops = 0;
     return HF_XFER_SEND;
 }
@@ -375,10 +386,17 @@ hf_xfer_step hf_xfer_after(hf_xfer *x, CURL *easy, CURLcode cc, hf_error *err) {
              secs * 1000 >= deadline - 50) ||
             (cc == CURLE_ABORTED_BY_CALLBACK && x->deadline_hit))
             hf_fail(&final, HF_ENETWORK,
-                    "no complete answer from %s within %.1f s (HF_HUB_API_TIMEOUT)", x->current,
+                    "no complete answer from %s within %.1f s (HF_HUB_API_TIMEOUT)", x->shown,
                     deadline / 1000.0);
-        else
-            hf_curl_error(cc, x->current, x->errbuf, &final);
+        else {
+            /* a storage URL is shown without its query: the file it serves is named instead */
+            char where[2300];
+            if (x->o.what && strcmp(x->shown, x->current) != 0)
+                snprintf(where, sizeof where, "%s (%s)", x->shown, x->o.what);
+            else
+                snprintf(where, sizeof where, "%s", x->shown);
+            hf_curl_error(cc, where, x->errbuf, &final);
+        }
         if (!hf_curl_retryable(cc) && !x->deadline_hit) {
             *err = final;
             return HF_XFER_FAILED;
@@ -391,13 +409,13 @@ hf_xfer_step hf_xfer_after(hf_xfer *x, CURL *easy, CURLcode cc, hf_error *err) {
            x->o.send     ? x->o.send->method
            : x->o.upload ? "PUT"
                          : "GET",
-           x->current, x->range[0] ? " from byte " : "", x->range, st);
+           x->shown, x->range[0] ? " from byte " : "", x->range, st);
     if (follows(x, st))
         return follow(x, easy, err);
     if (st >= 200 && st < 300) {
         if (x->o.size < 0 || x->have == x->o.size)
             return HF_XFER_DONE;
-        hf_fail(&final, HF_ENETWORK, "%s ended after %lld of %lld bytes of %s", x->current, x->have,
+        hf_fail(&final, HF_ENETWORK, "%s ended after %lld of %lld bytes of %s", x->shown, x->have,
                 x->o.size, what(x));
         return failed_try(x, &final, final.msg, NULL, NULL, err);
     }
@@ -431,7 +449,7 @@ hf_xfer_step hf_xfer_after(hf_xfer *x, CURL *easy, CURLcode cc, hf_error *err) {
     hub_error(x, st, &final);
     if (hf_retry_status(st)) {
         char now[512];
-        snprintf(now, sizeof now, "HTTP %ld from %s", st, x->current);
+        snprintf(now, sizeof now, "HTTP %ld from %s", st, x->shown);
         return failed_try(x, &final, now, x->resp.retry_after, x->resp.ratelimit, err);
     }
     *err = final;

@@ -77,6 +77,8 @@ typedef struct {
     hf_xfer_opts o;
     hf_req_ctx ctx;
     char *start, *current; /* the first URL, and the one of this hop */
+    char *shown;           /* current for messages: a storage host's query (its pre-signed,
+                            * short-lived credentials) left out */
     hf_response resp;      /* the last answer's headers (and, for errors, nothing else) */
     long long have;        /* bytes delivered to the sink */
     long long skip;        /* bytes of a 200 answer already held: dropped */

@@ -196,3 +196,15 @@ def test_expired_storage_url_in_bundle(ctx):
             data = t.extractfile(names[p]).read()
             assert hashlib.sha256(data).hexdigest() == files_of(ctx, TINY)[p]["sha256"], p
     expect_exit(ctx.run("hf-bundle", "--verify", out), 0)
+
+
+def test_messages_leave_out_the_storage_query(ctx):
+    """A cut on the storage host is retried: the retry's log line and the verbose request lines
+    name the storage URL without its query (its pre-signed, short-lived credentials)."""
+    ctx.hub.add_fault({"repo": TINY, "path": "model.safetensors", "where": "cdn",
+                       "kind": "drop", "after": 1000, "times": 1})
+    r = ctx.run("hf-fetch", "-v", "-o", ctx.path("o"), TINY, "model.safetensors")
+    expect_exit(r, 0)
+    assert "retrying in" in r.err and "from byte 1000" in r.err, r.err
+    assert "?... (model.safetensors) failed" in r.err, r.err
+    assert "X-Amz" not in r.err, r.err
