@@ -24,7 +24,8 @@ void hf_cli_init(hf_cli *cli, const char *prog) {
     cli->verbosity = 1;
 }
 
-int hf_cli_option(hf_cli *cli, int opt, const char *arg, hf_error *err) {
+/* Takes a common option: 1 when it was one, 0 when it is not, -1 on a bad value. */
+static int common_option(hf_cli *cli, int opt, const char *arg, bool *show_version, hf_error *err) {
     switch (opt) {
     case 't':
         if (!hf_repo_type_parse(arg, &cli->repo.type)) {
@@ -59,11 +60,38 @@ int hf_cli_option(hf_cli *cli, int opt, const char *arg, hf_error *err) {
         cli->verbosity = 2;
         return 1;
     case 'V':
-        cli->show_version = true;
+        *show_version = true;
         return 1;
     default:
         return 0;
     }
+}
+
+hf_cli_parsed hf_cli_parse(hf_cli *cli, int argc, char **argv, const char *shortopts,
+                           const struct option *longopts, hf_cli_own_fn own, void *ctx,
+                           const char *usage, hf_error *err) {
+    bool show_version = false;
+    int opt;
+    while ((opt = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+        if (opt == 'h') {
+            fputs(usage, stdout);
+            return HF_CLI_DONE;
+        }
+        int taken = opt == '?' || opt == ':' ? 0 : own(ctx, opt, optarg, err);
+        if (!taken && opt != '?' && opt != ':')
+            taken = common_option(cli, opt, optarg, &show_version, err);
+        if (taken < 0)
+            return HF_CLI_BAD;
+        if (!taken) { /* getopt has named the option */
+            hf_fail(err, HF_EUSAGE, "unknown option (try '%s --help')", cli->prog);
+            return HF_CLI_BAD;
+        }
+    }
+    if (show_version) {
+        hf_version_print(stdout, cli->prog, cli->verbosity >= 2);
+        return HF_CLI_DONE;
+    }
+    return HF_CLI_GO;
 }
 
 hf_code hf_cli_finish(hf_cli *cli, const char *repo_id, hf_error *err) {
@@ -86,11 +114,6 @@ hf_code hf_cli_settle(hf_cli *cli, hf_error *err) {
     if ((rc = hf_endpoint_normalize(ep, &cli->endpoint, err)) != HF_OK)
         return rc;
     return hf_token_load(cli->token_file, &cli->token, err);
-}
-
-int hf_cli_version(const hf_cli *cli) {
-    hf_version_print(stdout, cli->prog, cli->verbosity >= 2);
-    return 0;
 }
 
 void hf_cli_free(hf_cli *cli) {
@@ -149,18 +172,6 @@ void hf_cli_say(const hf_cli *cli, const char *fmt, ...) {
     hf_vformat_masked(msg, sizeof msg, fmt, ap);
     va_end(ap);
     print_redacted(cli, "", msg);
-}
-
-int hf_cli_leave(hf_cli *cli, int opt, const char *usage) {
-    int code = 0;
-    if (opt == 'h')
-        fputs(usage, stdout);
-    else {
-        fprintf(stderr, "Try '%s --help'.\n", cli->prog);
-        code = HF_EUSAGE;
-    }
-    hf_cli_free(cli);
-    return code;
 }
 
 hf_code hf_cli_format(const char *arg, bool *json, hf_error *err) {

@@ -19,8 +19,7 @@ typedef struct {
     hf_filter filter;
     const char *endpoint_arg;
     const char *token_file;
-    int verbosity;     /* 0 quiet, 1 normal, 2 verbose */
-    bool show_version; /* -V: the main prints hf_cli_version once the options are read */
+    int verbosity; /* 0 quiet, 1 normal, 2 verbose */
     /* filled by hf_cli_finish */
     char *endpoint;
     char *token;
@@ -38,27 +37,41 @@ typedef struct {
 #define HF_CLI_SHORTOPTS "t:r:i:x:qvhV"
 
 void hf_cli_init(hf_cli *cli, const char *prog);
-/* Takes a common option: 1 when it was one, 0 when it is the caller's, -1 on a bad value
- * (err set). -h is left to the caller; -V sets show_version. */
-int hf_cli_option(hf_cli *cli, int opt, const char *arg, hf_error *err);
+
+/* A main's own options, as getopt_long returns them: 1 when opt was taken, 0 when it is not
+ * the main's (a common option: it is then taken as such), -1 on a bad value (err set). */
+typedef int (*hf_cli_own_fn)(void *ctx, int opt, const char *arg, hf_error *err);
+
+/* What an own option's parse came to, for hf_cli_own_fn: 1 for HF_OK, else -1. */
+static inline int hf_cli_taken(hf_code rc) {
+    return rc == HF_OK ? 1 : -1;
+}
+
+/* What a main's options come to. */
+typedef enum {
+    HF_CLI_GO,   /* every option taken: the operands start at argv[optind] */
+    HF_CLI_DONE, /* --help or --version was printed: exit 0 */
+    HF_CLI_BAD   /* a bad value (err set) or an unknown option (getopt said which; err set) */
+} hf_cli_parsed;
+
+/* The one option loop of every main: each option goes to `own` first, then to the common
+ * ones (longopts and shortopts must hold HF_CLI_LONGOPTS and HF_CLI_SHORTOPTS); -h prints
+ * usage, -V the version (once every option is read, so -V -v gives the verbose one). */
+hf_cli_parsed hf_cli_parse(hf_cli *cli, int argc, char **argv, const char *shortopts,
+                           const struct option *longopts, hf_cli_own_fn own, void *ctx,
+                           const char *usage, hf_error *err);
 /* Checks the repo id and revision, settles the endpoint ($HF_ENDPOINT, else the Hub) and
  * loads the token. */
 hf_code hf_cli_finish(hf_cli *cli, const char *repo_id, hf_error *err);
 /* The endpoint and the token alone, for what names no repository (hf-list --search). */
 hf_code hf_cli_settle(hf_cli *cli, hf_error *err);
 void hf_cli_free(hf_cli *cli);
-/* After -V: the version on stdout (with -v, the libraries and what they were built from);
- * returns the exit code, 0. */
-int hf_cli_version(const hf_cli *cli);
 
 /* A client for cli's endpoint and token, logging to stderr at cli's verbosity. */
 hf_code hf_cli_client(hf_cli *cli, hf_client **out, hf_error *err);
 /* A logger to stderr at cli's verbosity. */
 hf_logger hf_cli_logger(hf_cli *cli);
 
-/* The end of a main's option switch: -h prints usage, anything else says
- * how to get help; then cli is freed. Returns the exit code (0, or HF_EUSAGE). */
-int hf_cli_leave(hf_cli *cli, int opt, const char *usage);
 /* "tsv" or "json" (-f): *json set, or HF_EUSAGE. */
 hf_code hf_cli_format(const char *arg, bool *json, hf_error *err);
 

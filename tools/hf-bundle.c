@@ -146,13 +146,67 @@ static int print_listing(const hf_bundle_listing *l) {
     return fflush(stdout) == 0 && !ferror(stdout) ? 0 : -1;
 }
 
+/* hf-bundle's options, as read. */
+typedef struct {
+    hf_bundle_opts o;
+    const char *output, *format, *manifest, *repo_id;
+    bool verify, list, hub_opts, level_set;
+} bundle_args;
+
+static int own_option(void *ctx, int opt, const char *arg, hf_error *err) {
+    bundle_args *a = ctx;
+    if (opt == 't' || opt == 'r' || opt == 'i' || opt == 'x')
+        a->hub_opts = true; /* then taken as the common options they are */
+    switch (opt) {
+    case 'o':
+        a->output = arg;
+        return 1;
+    case 'f':
+        a->format = arg;
+        return 1;
+    case 'm':
+        a->manifest = arg;
+        return 1;
+    case OPT_REPO:
+        a->repo_id = arg;
+        return 1;
+    case OPT_PREFIX:
+        a->o.prefix = arg;
+        return 1;
+    case OPT_LEVEL:
+        if (!parse_int(arg, 0, 22, &a->o.level))
+            return hf_cli_taken(hf_fail(err, HF_EUSAGE, "invalid --level '%s'", arg));
+        a->level_set = true;
+        return 1;
+    case OPT_THREADS:
+        if (!parse_int(arg, 1, 256, &a->o.threads))
+            return hf_cli_taken(hf_fail(err, HF_EUSAGE, "invalid --threads '%s' (1 to 256)", arg));
+        return 1;
+    case OPT_ROCRATE:
+        a->o.ro_crate = true;
+        return 1;
+    case OPT_VERIFY:
+        a->verify = true;
+        return 1;
+    case OPT_LIST:
+        a->list = true;
+        return 1;
+    case OPT_ALLOW_EXTRA:
+        a->o.allow_extra = true;
+        return 1;
+    case OPT_SYNC:
+        a->o.sync = true;
+        return 1;
+    default:
+        return 0;
+    }
+}
+
 int main(int argc, char **argv) {
     hf_cli cli;
     hf_cli_init(&cli, "hf-bundle");
     hf_error err = {0};
-    hf_bundle_opts o = {.level = -1, .threads = 1, .mtime = -1};
-    const char *output = NULL, *format = NULL, *manifest = NULL, *repo_id = NULL;
-    bool verify = false, list = false, hub_opts = false, level_set = false;
+    bundle_args a = {.o = {.level = -1, .threads = 1, .mtime = -1}};
     static const struct option longopts[] = {{"output", required_argument, 0, 'o'},
                                              {"format", required_argument, 0, 'f'},
                                              {"manifest", required_argument, 0, 'm'},
@@ -167,74 +221,15 @@ int main(int argc, char **argv) {
                                              {"sync", no_argument, 0, OPT_SYNC},
                                              HF_CLI_LONGOPTS,
                                              {0, 0, 0, 0}};
-    int opt;
-    while ((opt = getopt_long(argc, argv, "o:f:m:" HF_CLI_SHORTOPTS, longopts, NULL)) != -1) {
-        if (opt == 't' || opt == 'r' || opt == 'i' || opt == 'x')
-            hub_opts = true;
-        int taken = hf_cli_option(&cli, opt, optarg, &err);
-        if (taken < 0)
-            goto fail;
-        if (taken)
-            continue;
-        switch (opt) {
-        case 'o':
-            output = optarg;
-            break;
-        case 'f':
-            format = optarg;
-            break;
-        case 'm':
-            manifest = optarg;
-            break;
-        case OPT_REPO:
-            repo_id = optarg;
-            break;
-        case OPT_PREFIX:
-            o.prefix = optarg;
-            break;
-        case OPT_LEVEL:
-            if (!parse_int(optarg, 0, 22, &o.level)) {
-                hf_fail(&err, HF_EUSAGE, "invalid --level '%s'", optarg);
-                goto fail;
-            }
-            level_set = true;
-            break;
-        case OPT_THREADS:
-            if (!parse_int(optarg, 1, 256, &o.threads)) {
-                hf_fail(&err, HF_EUSAGE, "invalid --threads '%s' (1 to 256)", optarg);
-                goto fail;
-            }
-            break;
-        case OPT_ROCRATE:
-            o.ro_crate = true;
-            break;
-        case OPT_VERIFY:
-            verify = true;
-            break;
-        case OPT_LIST:
-            list = true;
-            break;
-        case OPT_ALLOW_EXTRA:
-            o.allow_extra = true;
-            break;
-        case OPT_SYNC:
-            o.sync = true;
-            break;
-        case 'h':
-            fputs(usage, stdout);
-            hf_cli_free(&cli);
-            return 0;
-        default:
-            fputs("Try 'hf-bundle --help'.\n", stderr);
-            hf_cli_free(&cli);
-            return HF_EUSAGE;
-        }
-    }
-    if (cli.show_version) {
-        int vrc = hf_cli_version(&cli);
-        hf_cli_free(&cli);
-        return vrc;
-    }
+    hf_cli_parsed parsed = hf_cli_parse(&cli, argc, argv, "o:f:m:" HF_CLI_SHORTOPTS, longopts,
+                                        own_option, &a, usage, &err);
+    if (parsed == HF_CLI_DONE)
+        return hf_cli_end(&cli, HF_OK, &err);
+    if (parsed == HF_CLI_BAD)
+        goto fail;
+    hf_bundle_opts o = a.o;
+    const char *output = a.output, *format = a.format, *manifest = a.manifest, *repo_id = a.repo_id;
+    bool verify = a.verify, list = a.list, hub_opts = a.hub_opts, level_set = a.level_set;
     int rest = argc - optind;
 
     /* --verify / --list ARCHIVE */

@@ -78,6 +78,52 @@ static bool env_true(const char *name) {
                  !strcasecmp(v, "true"));
 }
 
+/* hf-fetch's own options (see hf_cli_own_fn). */
+static int own_option(void *ctx, int opt, const char *arg, hf_error *err) {
+    options *o = ctx;
+    int mode;
+    switch (opt) {
+    case 'o':
+        o->local_dir = arg;
+        return 1;
+    case 1201:
+        o->cache_dir = arg;
+        return 1;
+    case 'm':
+        o->manifest_out = arg;
+        return 1;
+    case 'l':
+        o->lock_file = arg;
+        return 1;
+    case 'j':
+        return hf_cli_taken(hf_cli_jobs(arg, &o->jobs, err));
+    case 'n':
+        o->dry_run = true;
+        return 1;
+    case 1202:
+        o->offline = true;
+        return 1;
+    case 1203:
+        o->force = true;
+        return 1;
+    case 1204:
+        if (hf_cli_progress(arg, &mode, err) != HF_OK)
+            return -1;
+        o->progress = (hf_progress_mode)mode;
+        return 1;
+    case 1205:
+        o->verify = true;
+        return 1;
+    case 1206:
+        if (!hf_sync_parse(arg, &o->sync))
+            return hf_cli_taken(
+                hf_fail(err, HF_EUSAGE, "--sync takes auto, always or never, not '%s'", arg));
+        return 1;
+    default:
+        return 0;
+    }
+}
+
 /* 0 to go on, or the exit code (after --help or --version: 0 through *exit_now). */
 static hf_code parse(int argc, char **argv, options *o, bool *exit_now, hf_error *err) {
     static const struct option longopts[] = {{"local-dir", required_argument, 0, 'o'},
@@ -94,65 +140,15 @@ static hf_code parse(int argc, char **argv, options *o, bool *exit_now, hf_error
                                              {"sync", required_argument, 0, 1206},
                                              HF_CLI_LONGOPTS,
                                              {0, 0, 0, 0}};
-    int opt;
-    while ((opt = getopt_long(argc, argv, "o:m:l:j:n" HF_CLI_SHORTOPTS, longopts, NULL)) != -1) {
-        int taken = hf_cli_option(&o->cli, opt, optarg, err);
-        if (taken < 0)
-            return err->code;
-        if (taken)
-            continue;
-        int mode;
-        switch (opt) {
-        case 'o':
-            o->local_dir = optarg;
-            break;
-        case 1201:
-            o->cache_dir = optarg;
-            break;
-        case 'm':
-            o->manifest_out = optarg;
-            break;
-        case 'l':
-            o->lock_file = optarg;
-            break;
-        case 'j':
-            if (hf_cli_jobs(optarg, &o->jobs, err) != HF_OK)
-                return err->code;
-            break;
-        case 'n':
-            o->dry_run = true;
-            break;
-        case 1202:
-            o->offline = true;
-            break;
-        case 1203:
-            o->force = true;
-            break;
-        case 1204:
-            if (hf_cli_progress(optarg, &mode, err) != HF_OK)
-                return err->code;
-            o->progress = (hf_progress_mode)mode;
-            break;
-        case 1205:
-            o->verify = true;
-            break;
-        case 1206:
-            if (!hf_sync_parse(optarg, &o->sync))
-                return hf_fail(err, HF_EUSAGE, "--sync takes auto, always or never, not '%s'",
-                               optarg);
-            break;
-        case 'h':
-            fputs(usage, stdout);
-            *exit_now = true;
-            return HF_OK;
-        default:
-            return hf_fail(err, HF_EUSAGE, "unknown option (try 'hf-fetch --help')");
-        }
-    }
-    if (o->cli.show_version) {
-        hf_cli_version(&o->cli);
+    switch (hf_cli_parse(&o->cli, argc, argv, "o:m:l:j:n" HF_CLI_SHORTOPTS, longopts, own_option, o,
+                         usage, err)) {
+    case HF_CLI_DONE:
         *exit_now = true;
         return HF_OK;
+    case HF_CLI_BAD:
+        return err->code;
+    case HF_CLI_GO:
+        break;
     }
     if (o->local_dir && o->cache_dir)
         return hf_fail(err, HF_EUSAGE, "--local-dir and --cache-dir exclude each other");

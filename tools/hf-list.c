@@ -59,6 +59,29 @@ static bool shown(void *ctx, const hf_entry *e) {
 
 static int search_main(int argc, char **argv);
 
+/* The options of a listing. */
+typedef struct {
+    const char *path;
+    bool recursive;
+    bool json;
+} tree_args;
+
+static int tree_option(void *ctx, int opt, const char *arg, hf_error *err) {
+    tree_args *a = ctx;
+    switch (opt) {
+    case 'p':
+        a->path = arg;
+        return 1;
+    case 1101:
+        a->recursive = false;
+        return 1;
+    case 'f':
+        return hf_cli_taken(hf_cli_format(arg, &a->json, err));
+    default:
+        return 0;
+    }
+}
+
 int main(int argc, char **argv) {
     for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
         if (strcmp(argv[i], "--search") == 0 || strncmp(argv[i], "--search=", 9) == 0)
@@ -66,41 +89,20 @@ int main(int argc, char **argv) {
     hf_cli cli;
     hf_cli_init(&cli, "hf-list");
     hf_error err = {0};
-    const char *path = NULL;
-    bool recursive = true;
-    bool json = false;
+    tree_args a = {.recursive = true};
     static const struct option longopts[] = {{"path", required_argument, 0, 'p'},
                                              {"no-recursive", no_argument, 0, 1101},
                                              {"format", required_argument, 0, 'f'},
                                              HF_CLI_LONGOPTS,
                                              {0, 0, 0, 0}};
-    int opt;
-    while ((opt = getopt_long(argc, argv, "p:f:" HF_CLI_SHORTOPTS, longopts, NULL)) != -1) {
-        int taken = hf_cli_option(&cli, opt, optarg, &err);
-        if (taken < 0)
-            goto fail;
-        if (taken)
-            continue;
-        switch (opt) {
-        case 'p':
-            path = optarg;
-            break;
-        case 1101:
-            recursive = false;
-            break;
-        case 'f':
-            if (hf_cli_format(optarg, &json, &err) != HF_OK)
-                goto fail;
-            break;
-        default:
-            return hf_cli_leave(&cli, opt, usage);
-        }
-    }
-    if (cli.show_version) {
-        int vrc = hf_cli_version(&cli);
-        hf_cli_free(&cli);
-        return vrc;
-    }
+    hf_cli_parsed parsed = hf_cli_parse(&cli, argc, argv, "p:f:" HF_CLI_SHORTOPTS, longopts,
+                                        tree_option, &a, usage, &err);
+    if (parsed == HF_CLI_DONE)
+        return hf_cli_end(&cli, HF_OK, &err);
+    if (parsed == HF_CLI_BAD)
+        goto fail;
+    const char *path = a.path;
+    bool recursive = a.recursive, json = a.json;
     if (optind != argc - 1) {
         hf_fail(&err, HF_EUSAGE, "expected one REPO_ID (try 'hf-list --help')");
         goto fail;
@@ -159,13 +161,61 @@ fail:;
     return code;
 }
 
+/* The options of a search. */
+typedef struct {
+    hf_search_query q;
+    bool json;
+} search_args;
+
+static int search_option(void *ctx, int opt, const char *arg, hf_error *err) {
+    search_args *a = ctx;
+    hf_search_query *q = &a->q;
+    char *end;
+    switch (opt) {
+    case 'r':
+    case 'i':
+    case 'x':
+        return hf_cli_taken(hf_fail(
+            err, HF_EUSAGE, "--revision, --include and --exclude do not apply to --search"));
+    case 1201:
+        q->search = arg;
+        return 1;
+    case 1202:
+        q->author = arg;
+        return 1;
+    case 1203:
+        if (q->n_filters == HF_SEARCH_MAX_FILTERS)
+            return hf_cli_taken(
+                hf_fail(err, HF_EUSAGE, "at most %d --filter", HF_SEARCH_MAX_FILTERS));
+        q->filters[q->n_filters++] = arg;
+        return 1;
+    case 1204:
+        if (!hf_search_sort_parse(arg, &q->sort))
+            return hf_cli_taken(hf_fail(
+                err, HF_EUSAGE,
+                "unknown --sort '%s' (downloads, likes, lastModified or trendingScore)", arg));
+        return 1;
+    case 1205: {
+        unsigned long long n = strtoull(arg, &end, 10);
+        if (!*arg || *end || *arg == '-' || n < 1 || n > HF_SEARCH_MAX_LIMIT)
+            return hf_cli_taken(hf_fail(err, HF_EUSAGE, "--limit must be a number from 1 to %d",
+                                        HF_SEARCH_MAX_LIMIT));
+        q->limit = (size_t)n;
+        return 1;
+    }
+    case 'f':
+        return hf_cli_taken(hf_cli_format(arg, &a->json, err));
+    default:
+        return 0;
+    }
+}
+
 /* hf-list --search: the Hub's repository listing, with its filters, sorted, up to a limit. */
 static int search_main(int argc, char **argv) {
     hf_cli cli;
     hf_cli_init(&cli, "hf-list");
     hf_error err = {0};
-    hf_search_query q = {.limit = HF_SEARCH_DEFAULT_LIMIT};
-    bool json = false;
+    search_args a = {.q = {.limit = HF_SEARCH_DEFAULT_LIMIT}};
     static const struct option longopts[] = {{"search", required_argument, 0, 1201},
                                              {"author", required_argument, 0, 1202},
                                              {"filter", required_argument, 0, 1203},
@@ -174,65 +224,14 @@ static int search_main(int argc, char **argv) {
                                              {"format", required_argument, 0, 'f'},
                                              HF_CLI_LONGOPTS,
                                              {0, 0, 0, 0}};
-    int opt;
-    while ((opt = getopt_long(argc, argv, "f:" HF_CLI_SHORTOPTS, longopts, NULL)) != -1) {
-        if (opt == 'r' || opt == 'i' || opt == 'x') {
-            hf_fail(&err, HF_EUSAGE,
-                    "--revision, --include and --exclude do not apply to "
-                    "--search");
-            goto fail;
-        }
-        int taken = hf_cli_option(&cli, opt, optarg, &err);
-        if (taken < 0)
-            goto fail;
-        if (taken)
-            continue;
-        char *end;
-        switch (opt) {
-        case 1201:
-            q.search = optarg;
-            break;
-        case 1202:
-            q.author = optarg;
-            break;
-        case 1203:
-            if (q.n_filters == HF_SEARCH_MAX_FILTERS) {
-                hf_fail(&err, HF_EUSAGE, "at most %d --filter", HF_SEARCH_MAX_FILTERS);
-                goto fail;
-            }
-            q.filters[q.n_filters++] = optarg;
-            break;
-        case 1204:
-            if (!hf_search_sort_parse(optarg, &q.sort)) {
-                hf_fail(&err, HF_EUSAGE,
-                        "unknown --sort '%s' (downloads, likes, lastModified or trendingScore)",
-                        optarg);
-                goto fail;
-            }
-            break;
-        case 1205: {
-            unsigned long long n = strtoull(optarg, &end, 10);
-            if (!*optarg || *end || *optarg == '-' || n < 1 || n > HF_SEARCH_MAX_LIMIT) {
-                hf_fail(&err, HF_EUSAGE, "--limit must be a number from 1 to %d",
-                        HF_SEARCH_MAX_LIMIT);
-                goto fail;
-            }
-            q.limit = (size_t)n;
-            break;
-        }
-        case 'f':
-            if (hf_cli_format(optarg, &json, &err) != HF_OK)
-                goto fail;
-            break;
-        default:
-            return hf_cli_leave(&cli, opt, usage);
-        }
-    }
-    if (cli.show_version) {
-        int vrc = hf_cli_version(&cli);
-        hf_cli_free(&cli);
-        return vrc;
-    }
+    hf_cli_parsed parsed = hf_cli_parse(&cli, argc, argv, "f:" HF_CLI_SHORTOPTS, longopts,
+                                        search_option, &a, usage, &err);
+    if (parsed == HF_CLI_DONE)
+        return hf_cli_end(&cli, HF_OK, &err);
+    if (parsed == HF_CLI_BAD)
+        goto fail;
+    hf_search_query q = a.q;
+    bool json = a.json;
     if (optind != argc) {
         hf_fail(&err, HF_EUSAGE, "--search takes no REPO_ID (try 'hf-list --help')");
         goto fail;

@@ -79,6 +79,72 @@ static hf_code list_add(const char **v, size_t *n, const char *s, const char *wh
     return HF_OK;
 }
 
+/* hf-upload's own options (see hf_cli_own_fn). */
+static int own_option(void *ctx, int opt, const char *arg, hf_error *err) {
+    options *o = ctx;
+    int mode;
+    switch (opt) {
+    case 1301:
+        o->path_in_repo = arg;
+        return 1;
+    case 1302:
+        if (!*arg)
+            return hf_cli_taken(hf_fail(err, HF_EUSAGE, "empty pattern for --delete"));
+        if (!hf_filter_add(&o->deletes, true, arg))
+            return hf_cli_taken(hf_fail(err, HF_EOTHER, "out of memory"));
+        return 1;
+    case 1303:
+        o->create = true;
+        return 1;
+    case 1304:
+        o->is_private = true;
+        return 1;
+    case 'm':
+        o->message = arg;
+        return 1;
+    case 1305:
+        o->description = arg;
+        return 1;
+    case 1306:
+        o->pr = true;
+        return 1;
+    case 1307:
+        if (!hf_is_commit(arg))
+            return hf_cli_taken(
+                hf_fail(err, HF_EUSAGE, "--parent-commit takes a 40-hex commit, not '%s'", arg));
+        o->parent = arg;
+        return 1;
+    case 1308:
+        o->card_file = arg;
+        return 1;
+    case 1309:
+        return hf_cli_taken(list_add(o->sources_files, &o->n_sources, arg, "--card-source", err));
+    case 1310:
+        return hf_cli_taken(list_add(o->tags, &o->n_tags, arg, "--tag", err));
+    case 1311:
+        o->no_card = true;
+        return 1;
+    case 'o':
+        o->manifest_out = arg;
+        return 1;
+    case 1313:
+        o->card_out = arg;
+        return 1;
+    case 'n':
+        o->dry_run = true;
+        return 1;
+    case 'j':
+        return hf_cli_taken(hf_cli_jobs(arg, &o->jobs, err));
+    case 1312:
+        if (hf_cli_progress(arg, &mode, err) != HF_OK)
+            return -1;
+        o->progress = (hf_progress_mode)mode;
+        return 1;
+    default:
+        return 0;
+    }
+}
+
 static hf_code parse(int argc, char **argv, options *o, bool *exit_now, hf_error *err) {
     static const struct option longopts[] = {{"path-in-repo", required_argument, 0, 1301},
                                              {"delete", required_argument, 0, 1302},
@@ -99,90 +165,15 @@ static hf_code parse(int argc, char **argv, options *o, bool *exit_now, hf_error
                                              {"card-output", required_argument, 0, 1313},
                                              HF_CLI_LONGOPTS,
                                              {0, 0, 0, 0}};
-    int opt;
-    while ((opt = getopt_long(argc, argv, "m:o:nj:" HF_CLI_SHORTOPTS, longopts, NULL)) != -1) {
-        int taken = hf_cli_option(&o->cli, opt, optarg, err);
-        if (taken < 0)
-            return err->code;
-        if (taken)
-            continue;
-        int mode;
-        hf_code rc = HF_OK;
-        switch (opt) {
-        case 1301:
-            o->path_in_repo = optarg;
-            break;
-        case 1302:
-            if (!*optarg)
-                return hf_fail(err, HF_EUSAGE, "empty pattern for --delete");
-            if (!hf_filter_add(&o->deletes, true, optarg))
-                return hf_fail(err, HF_EOTHER, "out of memory");
-            break;
-        case 1303:
-            o->create = true;
-            break;
-        case 1304:
-            o->is_private = true;
-            break;
-        case 'm':
-            o->message = optarg;
-            break;
-        case 1305:
-            o->description = optarg;
-            break;
-        case 1306:
-            o->pr = true;
-            break;
-        case 1307:
-            if (!hf_is_commit(optarg))
-                return hf_fail(err, HF_EUSAGE, "--parent-commit takes a 40-hex commit, not '%s'",
-                               optarg);
-            o->parent = optarg;
-            break;
-        case 1308:
-            o->card_file = optarg;
-            break;
-        case 1309:
-            rc = list_add(o->sources_files, &o->n_sources, optarg, "--card-source", err);
-            break;
-        case 1310:
-            rc = list_add(o->tags, &o->n_tags, optarg, "--tag", err);
-            break;
-        case 1311:
-            o->no_card = true;
-            break;
-        case 'o':
-            o->manifest_out = optarg;
-            break;
-        case 1313:
-            o->card_out = optarg;
-            break;
-        case 'n':
-            o->dry_run = true;
-            break;
-        case 'j':
-            if (hf_cli_jobs(optarg, &o->jobs, err) != HF_OK)
-                return err->code;
-            break;
-        case 1312:
-            if (hf_cli_progress(optarg, &mode, err) != HF_OK)
-                return err->code;
-            o->progress = (hf_progress_mode)mode;
-            break;
-        case 'h':
-            fputs(usage, stdout);
-            *exit_now = true;
-            return HF_OK;
-        default:
-            return hf_fail(err, HF_EUSAGE, "unknown option (try 'hf-upload --help')");
-        }
-        if (rc != HF_OK)
-            return rc;
-    }
-    if (o->cli.show_version) {
-        hf_cli_version(&o->cli);
+    switch (hf_cli_parse(&o->cli, argc, argv, "m:o:nj:" HF_CLI_SHORTOPTS, longopts, own_option, o,
+                         usage, err)) {
+    case HF_CLI_DONE:
         *exit_now = true;
         return HF_OK;
+    case HF_CLI_BAD:
+        return err->code;
+    case HF_CLI_GO:
+        break;
     }
     if (argc - optind < 2)
         return hf_fail(err, HF_EUSAGE,
