@@ -1,6 +1,6 @@
 # The benchmark (not part of `make check`): tests/bench/bench.py and tests/bench/bundle_bench.py,
 # results in BENCHMARKS.md.
-#   make bench        the three benchmarks below, one after the other (about 10 minutes):
+#   make bench        the three benchmarks below, one after the other (about 13 minutes):
 #                     1. hf-fetch on one 1 GiB LFS file (bytes from nginx on loopback as the
 #                     CDN) and on 300 files of 8 KiB, against `openssl dgst -sha256`, curl,
 #                     a curl -L loop and @huggingface/hub's snapshotDownload (pinned, npm-
