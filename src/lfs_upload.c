@@ -9,7 +9,9 @@
 #include <unistd.h>
 
 #include "hub_write.h"
+#include "log.h"
 #include "part_upload.h"
+#include "transfer.h"
 
 #define BATCH_MAX 100
 
@@ -29,6 +31,7 @@ typedef struct {
     pthread_mutex_t mu;
     hf_code rc;
     hf_error err;
+    bool refused; /* the first failure was the storage host refusing its URL (401/403) */
     hf_fetch_stats stats;
 } pool;
 
@@ -60,15 +63,17 @@ static void *worker(void *arg) {
         } else if (p->rc == HF_OK) {
             p->rc = rc;
             p->err = err;
+            p->refused = rc == HF_EAUTH;
         }
         pthread_mutex_unlock(&p->mu);
     }
 }
 
-/* The PUTs of one batch, then its completions and verifications. */
+/* The PUTs of one batch, then its completions and verifications; *refused is set when the
+ * storage host refused a pre-signed URL (fresh ones may be asked for). */
 static hf_code upload_batch(const hf_lfs_upload_opts *o, const hf_upload_file *const *files,
                             size_t n, hf_lfs_objects *objs, size_t *sent, long long *bytes,
-                            hf_error *err) {
+                            bool *refused, hf_error *err) {
     size_t n_jobs = 0;
     for (size_t i = 0; i < n; i++)
         if (!objs->v[i].present)
@@ -137,6 +142,7 @@ static hf_code upload_batch(const hf_lfs_upload_opts *o, const hf_upload_file *c
             pthread_join(tid[t], NULL);
         pthread_mutex_destroy(&p.mu);
         rc = p.rc;
+        *refused = p.refused;
         if (rc != HF_OK && err)
             *err = p.err;
     }
@@ -175,11 +181,33 @@ hf_code hf_lfs_upload(const hf_lfs_upload_opts *o, const hf_upload_file *const *
     hf_code rc = HF_OK;
     for (size_t at = 0; rc == HF_OK && at < n; at += BATCH_MAX) {
         size_t k = n - at < BATCH_MAX ? n - at : BATCH_MAX;
-        hf_lfs_objects objs;
-        rc = hf_lfs_batch(o->client, o->repo, o->revision, files + at, k, &objs, err);
-        if (rc == HF_OK) {
-            rc = upload_batch(o, files + at, k, &objs, sent, bytes, err);
+        /* a refused pre-signed URL (expired, say) is replaced by asking the batch API again,
+         * as downloads ask resolve again: objects already in place come back with no action,
+         * the rest get fresh URLs; a few times in a row without an object more in place */
+        for (int refusals = 0;;) {
+            hf_lfs_objects objs;
+            rc = hf_lfs_batch(o->client, o->repo, o->revision, files + at, k, &objs, err);
+            if (rc != HF_OK)
+                break;
+            size_t before = *sent;
+            bool refused = false;
+            rc = upload_batch(o, files + at, k, &objs, sent, bytes, &refused, err);
             hf_lfs_objects_free(&objs);
+            if (*sent > before)
+                refusals = 0;
+            if (rc == HF_OK || !refused)
+                break;
+            if (++refusals > HF_XFER_MAX_REFRESHES) {
+                char was[sizeof err->msg];
+                snprintf(was, sizeof was, "%s", err->msg);
+                rc = hf_fail(err, HF_ENETWORK, "%.400s, after %d fresh URLs from the Hub", was,
+                             HF_XFER_MAX_REFRESHES);
+                break;
+            }
+            hf_log(hf_client_logger(o->client), HF_LOG_INFO,
+                   "%s; asking the Hub for fresh upload URLs (%d of %d)", err->msg, refusals,
+                   HF_XFER_MAX_REFRESHES);
+            hf_error_clear(err);
         }
     }
     return rc;

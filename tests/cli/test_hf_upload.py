@@ -236,8 +236,11 @@ def test_failure_leaves_the_branch_and_rerun_sends_what_is_missing(ctx):
     ctx.hub.clear_faults()
     write(os.path.join(src, "weights", "other.bin"), os.urandom(5000))
     ctx.hub.add_fault({"repo": repo, "where": "upload", "kind": "status", "status": 403})
+    ctx.hub.clear_log()
     r = upload(ctx, repo, src)
-    expect_exit(r, 4, "storage refused")
+    expect_exit(r, 6, "storage refused")
+    assert "after 3 fresh URLs from the Hub" in r.err, r.err
+    assert batch_calls(ctx) == 4, batch_calls(ctx)
     assert ctx.hub.commit_of(repo) == head
     # the rerun sends only what the Hub lacks
     ctx.hub.clear_faults()
@@ -246,6 +249,29 @@ def test_failure_leaves_the_branch_and_rerun_sends_what_is_missing(ctx):
     puts = [p for l, m, p in writes(ctx) if l == "cdn"]
     assert puts == ["/upload/" + sha256(open(os.path.join(src, "weights", "other.bin"), "rb").read())], puts
     assert ctx.hub.commit_of(repo) != head
+
+
+def batch_calls(ctx):
+    return sum(1 for _, m, p in writes(ctx) if p.endswith("/info/lfs/objects/batch"))
+
+
+def test_refused_upload_url_is_replaced(ctx):
+    """The storage host refuses a pre-signed URL once (expired): the batch API is asked again,
+    the object goes up on a fresh URL, one commit."""
+    src = folder(ctx)
+    repo = "alice/expiring"
+    expect_exit(upload(ctx, "--create", repo, ctx.path("src", "config.json")), 0)
+    head = ctx.hub.commit_of(repo)
+    ctx.hub.clear_log()
+    ctx.hub.add_fault({"repo": repo, "where": "upload", "kind": "status", "status": 403,
+                       "message": "Request has expired", "times": 1})
+    r = upload(ctx, "-v", repo, src)
+    expect_exit(r, 0)
+    assert "asking the Hub for fresh upload URLs (1 of 3)" in r.err, r.err
+    assert batch_calls(ctx) == 2, batch_calls(ctx)
+    assert "X-Amz" not in r.err, r.err
+    assert ctx.hub.commit_of(repo) != head
+    assert tree_of(ctx, repo)["weights/big.bin"] == open(os.path.join(src, "weights", "big.bin"), "rb").read()
 
 
 def test_token_never_printed_nor_sent_to_storage(ctx):
