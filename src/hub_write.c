@@ -84,13 +84,21 @@ static json_t *answer_json(const hf_response *r, const char *what, hf_error *err
     return root;
 }
 
-hf_code hf_hub_create_repo(hf_client *c, const hf_repo *repo, bool is_private, bool *existed,
-                           hf_error *err) {
+bool hf_space_sdk_valid(const char *sdk) {
+    static const char *const sdks[] = {"gradio", "streamlit", "docker", "static"};
+    for (size_t i = 0; sdk && i < sizeof sdks / sizeof sdks[0]; i++)
+        if (strcmp(sdk, sdks[i]) == 0)
+            return true;
+    return false;
+}
+
+hf_code hf_hub_create_repo(hf_client *c, const hf_repo *repo, bool is_private,
+                           const char *space_sdk, bool *existed, hf_error *err) {
     const char *slash = strchr(repo->id, '/');
     char *org = slash ? strndup(repo->id, (size_t)(slash - repo->id)) : NULL;
-    json_t *body =
-        json_pack("{s:s, s:s?, s:s, s:b}", "name", slash ? slash + 1 : repo->id, "organization",
-                  org, "type", hf_repo_type_name(repo->type), "private", is_private);
+    json_t *body = json_pack("{s:s, s:s?, s:s, s:b, s:s?}", "name", slash ? slash + 1 : repo->id,
+                             "organization", org, "type", hf_repo_type_name(repo->type), "private",
+                             is_private, "sdk", repo->type == HF_SPACE ? space_sdk : NULL);
     free(org);
     hf_buf url = {0};
     hf_buf_addf(&url, "%s/api/repos/create", hf_client_endpoint(c));

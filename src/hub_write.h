@@ -10,9 +10,13 @@
 #include "repo.h"
 #include "upload_plan.h"
 
-/* POST /api/repos/create. *existed is set (and HF_OK returned) when the Hub answers 409. */
-hf_code hf_hub_create_repo(hf_client *c, const hf_repo *repo, bool is_private, bool *existed,
-                           hf_error *err);
+/* The SDKs a Space is made with: gradio, streamlit, docker, static. */
+bool hf_space_sdk_valid(const char *sdk);
+
+/* POST /api/repos/create (a Space with its sdk, which it needs; NULL for other types). *existed
+ * is set (and HF_OK returned) when the Hub answers 409. */
+hf_code hf_hub_create_repo(hf_client *c, const hf_repo *repo, bool is_private,
+                           const char *space_sdk, bool *existed, hf_error *err);
 
 /* POST /api/{type}s/{id}/preupload/{rev} for the files not unchanged: sets each one's lfs
  * from the answer's uploadMode. */

@@ -266,7 +266,7 @@ static hf_code find_head(const hf_upload_opts *o, hf_upload_result *r, hf_error 
     hf_code rc = hf_api_repo_info(o->client, o->repo, o->revision, &info, err);
     if (rc == HF_ENOTFOUND && o->create && !o->dry_run) {
         bool existed;
-        rc = hf_hub_create_repo(o->client, o->repo, o->is_private, &existed, err);
+        rc = hf_hub_create_repo(o->client, o->repo, o->is_private, o->space_sdk, &existed, err);
         r->created = rc == HF_OK && !existed;
         if (rc == HF_OK)
             rc = hf_api_repo_info(o->client, o->repo, o->revision, &info, err);

@@ -21,6 +21,7 @@ typedef struct {
     hf_plan_opts plan;
     const hf_filter *deletes; /* --delete patterns (as includes), may be NULL */
     bool create, is_private, pr, dry_run, no_card;
+    const char *space_sdk;      /* a Space to create: its SDK */
     const char *message;        /* NULL: "Upload N files with hf-upload" */
     const char *description;    /* may be NULL */
     const char *parent_commit;  /* may be NULL */

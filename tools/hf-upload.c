@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "fsutil.h"
 #include "progress.h"
+#include "hub_write.h"
 #include "upload.h"
 
 static const char usage[] =
@@ -26,6 +27,8 @@ static const char usage[] =
     "                         commit (repeatable; never the files uploaded)\n"
     "      --create           create the repository when it does not exist\n"
     "      --private          with --create: a private repository\n"
+    "      --space-sdk SDK    with --create of a Space (needed): gradio, streamlit, docker\n"
+    "                         or static\n"
     "  -m, --commit-message TEXT   default \"Upload N files with hf-upload\"\n"
     "      --commit-description TEXT\n"
     "      --pr               open a pull request (refs/pr/N) instead of committing\n"
@@ -62,6 +65,7 @@ static const char usage[] =
 typedef struct {
     hf_cli cli;
     const char *path_in_repo, *message, *description, *parent, *card_file, *manifest_out, *card_out;
+    const char *space_sdk;
     const char *sources_files[MAX_LIST];
     size_t n_sources;
     const char *tags[MAX_LIST];
@@ -130,6 +134,13 @@ static int own_option(void *ctx, int opt, const char *arg, hf_error *err) {
     case 1313:
         o->card_out = arg;
         return 1;
+    case 1314:
+        if (!hf_space_sdk_valid(arg))
+            return hf_cli_taken(
+                hf_fail(err, HF_EUSAGE,
+                        "--space-sdk takes gradio, streamlit, docker or static, not '%s'", arg));
+        o->space_sdk = arg;
+        return 1;
     case 'n':
         o->dry_run = true;
         return 1;
@@ -163,6 +174,7 @@ static hf_code parse(int argc, char **argv, options *o, bool *exit_now, hf_error
                                              {"jobs", required_argument, 0, 'j'},
                                              {"progress", required_argument, 0, 1312},
                                              {"card-output", required_argument, 0, 1313},
+                                             {"space-sdk", required_argument, 0, 1314},
                                              HF_CLI_LONGOPTS,
                                              {0, 0, 0, 0}};
     switch (hf_cli_parse(&o->cli, argc, argv, "m:o:nj:" HF_CLI_SHORTOPTS, longopts, own_option, o,
@@ -181,6 +193,12 @@ static hf_code parse(int argc, char **argv, options *o, bool *exit_now, hf_error
                        "'hf-upload --help')");
     if (o->is_private && !o->create)
         return hf_fail(err, HF_EUSAGE, "--private goes with --create");
+    if (o->space_sdk && (!o->create || o->cli.repo.type != HF_SPACE))
+        return hf_fail(err, HF_EUSAGE, "--space-sdk goes with --create and --repo-type space");
+    if (o->create && o->cli.repo.type == HF_SPACE && !o->space_sdk)
+        return hf_fail(err, HF_EUSAGE,
+                       "--create of a Space needs --space-sdk (gradio, streamlit, docker or "
+                       "static)");
     if (o->no_card && (o->card_file || o->n_tags))
         return hf_fail(err, HF_EUSAGE, "--no-card excludes --card and --tag");
     return HF_OK;
@@ -220,6 +238,7 @@ static hf_code run(options *o, char **sources, size_t n_sources, hf_error *err) 
         .deletes = &o->deletes,
         .create = o->create,
         .is_private = o->is_private,
+        .space_sdk = o->space_sdk,
         .pr = o->pr,
         .dry_run = o->dry_run,
         .no_card = o->no_card,

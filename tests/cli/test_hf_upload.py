@@ -274,6 +274,25 @@ def test_refused_upload_url_is_replaced(ctx):
     assert tree_of(ctx, repo)["weights/big.bin"] == open(os.path.join(src, "weights", "big.bin"), "rb").read()
 
 
+def test_space_is_created_with_its_sdk(ctx):
+    """A Space needs its SDK to be created: hf-upload asks for it before any request, sends it
+    in the create call, and refuses it where it means nothing."""
+    src = ctx.path("src", "config.json")
+    write(src, "{}\n")
+    ctx.hub.clear_log()
+    r = upload(ctx, "--create", "-t", "space", "alice/app", src)
+    expect_exit(r, 2, "--create of a Space needs --space-sdk")
+    assert ctx.hub.requests() == [], ctx.hub.requests()
+    expect_exit(upload(ctx, "--create", "-t", "space", "--space-sdk", "flask", "alice/app", src),
+                2, "--space-sdk takes gradio, streamlit, docker or static, not 'flask'")
+    expect_exit(upload(ctx, "--create", "--space-sdk", "gradio", "alice/model", src), 2,
+                "--space-sdk goes with --create and --repo-type space")
+    # the fixture, as huggingface_hub, makes no Space without a valid SDK: this one was sent
+    expect_exit(upload(ctx, "--create", "-t", "space", "--space-sdk", "docker", "alice/app", src), 0)
+    assert [p for _, _, p in writes(ctx)].count("/api/repos/create") == 1
+    assert "config.json" in ctx.hub.files_at("alice/app", repo_type="space")
+
+
 def test_token_never_printed_nor_sent_to_storage(ctx):
     src = folder(ctx)
     r = upload(ctx, "-v", "--create", "alice/secret", src)

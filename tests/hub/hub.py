@@ -641,6 +641,8 @@ def refs_of(repo_id, repo_type="model", data_dir=None):
 # --------------------------------------------------------------------------
 # Faults
 
+SPACE_SDKS = ("gradio", "streamlit", "docker", "static")
+
 FAULT_KINDS = {"status", "drop", "short", "corrupt", "stall", "unsafe_paths",
                "endless_cursor", "bad_json", "overlong", "redirect_loop", "redirect_scheme",
                "redirect_host", "drip", "expire_url", "info_override",
@@ -1447,6 +1449,14 @@ class WriteMixin:
             return h._send(denied)
         if rtype not in REPO_TYPES:
             return h._send(self._error(400, "Invalid repo type"))
+        # a Space is made with its SDK (huggingface_hub's create_repo insists on space_sdk and
+        # sends it as "sdk"); other repository types have none
+        sdk = d.get("sdk")
+        if rtype == "space" and sdk not in SPACE_SDKS:
+            return h._send(self._error(400, "Invalid Space SDK: %r (one of %s)"
+                                            % (sdk, ", ".join(SPACE_SDKS))))
+        if rtype != "space" and sdk is not None:
+            return h._send(self._error(400, "Only a Space has an SDK"))
         if not valid_repo_id(repo_id):
             return h._send(self._error(400, "Invalid repo name: %s" % repo_id))
         if not self._may_write_namespace(user, repo_id.split("/")[0]):

@@ -1115,6 +1115,14 @@ def write_api(hub):
         eq(r.status, 200, "create")
         eq(r.json()["id"], "alice/new-model", "created id")
         eq(_post(w.endpoint + "/api/repos/create", create, ALICE_W).status, 409, "exists")
+        space = {"name": "app", "organization": "alice", "type": "space"}
+        eq(_post(w.endpoint + "/api/repos/create", space, ALICE_W).status, 400, "a Space without an SDK")
+        eq(_post(w.endpoint + "/api/repos/create", dict(space, sdk="flask"), ALICE_W).status, 400,
+           "a Space with an unknown SDK")
+        eq(_post(w.endpoint + "/api/repos/create", dict(create, name="m2", sdk="gradio"), ALICE_W).status,
+           400, "a model with an SDK")
+        eq(_post(w.endpoint + "/api/repos/create", dict(space, sdk="gradio"), ALICE_W).status, 200,
+           "a Space with its SDK")
         eq(req(api, headers=BOB).status, 404, "private to others")
         info = req(api, headers=ALICE).json()
         eq([s["rfilename"] for s in info["siblings"]], [".gitattributes"], "first commit")
