@@ -24,7 +24,16 @@
 /* Files at least this large are hashed on a second thread, overlapping the transfer. */
 #define THREAD_HASH_MIN (8LL << 20)
 
-typedef enum { J_PENDING, J_WAITING, J_ACTIVE, J_DONE } job_state;
+/* J_VERIFIED: the bytes are all there and verified; the file waits (with its lock) for the
+ * batch's one syncfs before it gets its name (see publish_verified). */
+typedef enum { J_PENDING, J_WAITING, J_ACTIVE, J_VERIFIED, J_DONE } job_state;
+
+/* Small files in the durable cache are made durable together: one syncfs for up to this many
+ * (an fsync each is a journal commit each: 300 files of 8 KiB took 0.66 s on ext4 against
+ * 0.12 s on tmpfs), and no later than this long after the first of them was verified. */
+#define PUBLISH_BATCH 64
+#define PUBLISH_WAIT_MS 500
+#define PUBLISH_SMALL (1LL << 20)
 
 typedef struct {
     hf_entry *e;
@@ -41,6 +50,7 @@ typedef struct {
     CURL *easy;
     hf_xfer x; /* the transfer, once the .incomplete file is open */
     bool xfer_live;
+    char sha256[65]; /* J_VERIFIED: the digest found */
 } job;
 
 typedef struct {
@@ -49,6 +59,8 @@ typedef struct {
     job *jobs;
     size_t n;
     size_t active;
+    size_t verified;          /* jobs in J_VERIFIED */
+    long long verified_since; /* ms: when the first of them was verified */
     hf_error *err;
     hf_code rc;
 } engine;
@@ -63,15 +75,25 @@ static const hf_logger *logger(engine *g) {
     return hf_client_logger(g->o->client);
 }
 
-/* Ends the job's transfer and closes what it holds; the .incomplete file stays unless
- * discard is set (its bytes are known to be wrong). */
-static void job_close(engine *g, job *j, bool discard) {
+/* Lets the job's connection go (the slot is free for another transfer). */
+static void end_transfer(engine *g, job *j) {
     if (j->easy) {
         curl_multi_remove_handle(g->multi, j->easy);
         curl_easy_cleanup(j->easy);
         j->easy = NULL;
         g->active--;
     }
+    if (j->xfer_live)
+        hf_xfer_free(&j->x);
+    j->xfer_live = false;
+}
+
+/* Ends the job's transfer and closes what it holds; the .incomplete file stays unless
+ * discard is set (its bytes are known to be wrong). */
+static void job_close(engine *g, job *j, bool discard) {
+    end_transfer(g, j);
+    if (j->state == J_VERIFIED)
+        g->verified--;
     if (j->writer) {
         j->hasher = hf_hashwriter_cancel(j->writer);
         j->writer = NULL;
@@ -84,9 +106,6 @@ static void job_close(engine *g, job *j, bool discard) {
         hf_store_discard_incomplete(g->o->store, j->e);
     hf_hasher_free(j->hasher);
     j->hasher = NULL;
-    if (j->xfer_live)
-        hf_xfer_free(&j->x);
-    j->xfer_live = false;
     free(j->incomplete);
     j->incomplete = NULL;
     hf_lock_release(&j->lock);
@@ -173,7 +192,26 @@ static hf_code redo(engine *g, job *j) {
     return HF_OK;
 }
 
-/* The bytes are all there: check them, then move the file into place. */
+/* Moves the verified file into place (synced: a batch's syncfs made its bytes durable). */
+static hf_code publish(engine *g, job *j, bool synced) {
+    hf_entry *e = j->e;
+    bool changed = false;
+    hf_code rc = hf_store_commit(g->o->store, e, j->fd, synced, &changed, g->err);
+    j->fd = -1;          /* closed by the store */
+    j->state = J_ACTIVE; /* not J_VERIFIED any more, whatever follows */
+    if (rc != HF_OK)
+        return fail(g, j, rc, false);
+    if (changed) /* another writer touched the file: nothing moved; start it over */
+        return redo(g, j);
+    memcpy(e->sha256, j->sha256, 65);
+    hf_log(logger(g), HF_LOG_DEBUG, "%s: verified (sha256 %s)", e->path, j->sha256);
+    job_close(g, j, false);
+    j->state = J_DONE;
+    return HF_OK;
+}
+
+/* The bytes are all there: check them, then move the file into place (small files in the
+ * durable cache after the batch's syncfs). */
 static hf_code finish(engine *g, job *j) {
     char sha256[65], sha1[41];
     if (j->writer) {
@@ -204,18 +242,26 @@ static hf_code finish(engine *g, job *j) {
                             "'%s' is corrupt: git blob sha1 %s, expected %s (nothing was written)",
                             e->path, sha1, e->git_oid),
                     true);
-    bool changed = false;
-    hf_code rc = hf_store_commit(g->o->store, e, j->fd, &changed, g->err);
-    j->fd = -1; /* closed by the store */
-    if (rc != HF_OK)
-        return fail(g, j, rc, false);
-    if (changed) /* another writer touched the file: nothing moved; start it over */
-        return redo(g, j);
-    memcpy(e->sha256, sha256, 65);
-    hf_log(logger(g), HF_LOG_DEBUG, "%s: verified (sha256 %s)", e->path, sha256);
-    job_close(g, j, false);
-    j->state = J_DONE;
-    return HF_OK;
+    memcpy(j->sha256, sha256, 65);
+    if (hf_store_publishes_durably(g->o->store) && e->size < PUBLISH_SMALL) {
+        end_transfer(g, j);
+        if (g->verified++ == 0)
+            g->verified_since = now_ms();
+        j->state = J_VERIFIED;
+        return HF_OK;
+    }
+    return publish(g, j, false);
+}
+
+/* The small verified files: one syncfs makes them all durable, then each gets its name (an
+ * fsync each if that syncfs failed). */
+static void publish_verified(engine *g) {
+    bool synced = hf_store_sync_batch(g->o->store);
+    for (size_t i = 0; i < g->n && g->rc == HF_OK; i++)
+        if (g->jobs[i].state == J_VERIFIED) {
+            g->verified--;
+            publish(g, &g->jobs[i], synced);
+        }
 }
 
 /* A request of the job ended: the engine says what comes next. */
@@ -433,6 +479,11 @@ hf_code hf_fetch_run(const hf_fetch_opts *o, hf_entries *files, hf_error *err) {
             curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&j);
             on_done(&g, j, msg->data.result);
         }
+        if (g.rc != HF_OK)
+            break;
+        if (g.verified > 0 && (g.verified >= PUBLISH_BATCH || g.active == 0 ||
+                               now_ms() - g.verified_since >= PUBLISH_WAIT_MS))
+            publish_verified(&g);
         if (g.rc != HF_OK)
             break;
         bool all_done = true;

@@ -463,7 +463,21 @@ static bool same_file(const hf_store *s, const char *rel, const struct stat *min
            there.st_size == e->size && mine->st_size == e->size;
 }
 
-hf_code hf_store_commit(const hf_store *s, const hf_entry *e, int fd, bool *changed,
+bool hf_store_publishes_durably(const hf_store *s) {
+    return durable_publish(s);
+}
+
+bool hf_store_sync_batch(const hf_store *s) {
+    return s->root.fd >= 0 && syncfs(s->root.fd) == 0;
+}
+
+/* Whether fd's file is on the root's file system (what a syncfs of the root covers). */
+static bool on_root_fs(const hf_store *s, const struct stat *st) {
+    struct stat root;
+    return s->root.fd >= 0 && fstat(s->root.fd, &root) == 0 && root.st_dev == st->st_dev;
+}
+
+hf_code hf_store_commit(const hf_store *s, const hf_entry *e, int fd, bool synced, bool *changed,
                         hf_error *err) {
     *changed = false;
     char *from = hf_store_incomplete_rel(s, e);
@@ -473,7 +487,8 @@ hf_code hf_store_commit(const hf_store *s, const hf_entry *e, int fd, bool *chan
     if (rc == HF_OK && fstat(fd, &mine) != 0)
         rc = hf_fail(err, HF_EIO, "cannot read %s/%s: %s", s->root.path, from, strerror(errno));
     /* a blob name is trusted later without reading it: its bytes are durable before it has it */
-    if (rc == HF_OK && durable_publish(s) && fsync(fd) != 0 && errno != EINVAL && errno != EROFS)
+    bool needs_fsync = durable_publish(s) && !(synced && on_root_fs(s, &mine));
+    if (rc == HF_OK && needs_fsync && fsync(fd) != 0 && errno != EINVAL && errno != EROFS)
         rc = hf_fail(err, HF_EIO, "cannot write %s/%s: %s", s->root.path, from, strerror(errno));
     if (close(fd) != 0 && rc == HF_OK) /* a write error some file systems report only here */
         rc = hf_fail(err, HF_EIO, "cannot write %s/%s: %s", s->root.path, from, strerror(errno));

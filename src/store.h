@@ -87,11 +87,21 @@ hf_code hf_store_check(const hf_store *s, const hf_entry *e, bool *present, char
                        hf_error *err);
 
 /* Moves a verified download into place (fsync first when the sync mode makes the layout
- * durable, then rename, then the snapshot link or the local metadata). fd is the descriptor the
+ * durable and `synced` does not say a hf_store_sync_batch since the last write did it, then
+ * rename, then the snapshot link or the local metadata). fd is the descriptor the
  * verified bytes were written to, closed here (its close reports a late write error): the file at
  * the temporary name must still be that file, with e's size, or nothing is moved and *changed is
  * set (another writer touched it: fetch it again). */
-hf_code hf_store_commit(const hf_store *s, const hf_entry *e, int fd, bool *changed, hf_error *err);
+hf_code hf_store_commit(const hf_store *s, const hf_entry *e, int fd, bool synced, bool *changed,
+                        hf_error *err);
+
+/* Whether hf_store_commit makes a file's bytes durable before naming it (the cache, unless
+ * --sync never). Many small files are cheaper to make durable together: one
+ * hf_store_sync_batch after they are written, then hf_store_commit with synced set. */
+bool hf_store_publishes_durably(const hf_store *s);
+/* One syncfs of the store's file system: true when it succeeded (every byte written below the
+ * root before it is then durable). */
+bool hf_store_sync_batch(const hf_store *s);
 
 /* Local folders: the manifest hf-bundle reads by default (.cache/huggingface/hf-manifest.json). */
 hf_code hf_store_write_manifest(const hf_store *s, const char *text, size_t len, hf_error *err);

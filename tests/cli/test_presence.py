@@ -179,3 +179,27 @@ def test_blob_synced_before_its_name(ctx):
     expect_exit(r, 0)
     assert len([l for l in lines if "syncfs(" in l]) == 1, lines
     expect_exit(ctx.run("hf-fetch", "--sync", "sometimes", BIG), 2, "--sync")
+
+
+def test_small_blobs_share_one_syncfs(ctx):
+    """Small files in the cache are made durable together: one syncfs before their renames
+    give them their names, no fsync each (a journal commit each); a file of 1 MiB or more is
+    fsynced on its own."""
+    repo = "acme/tiny-model"
+    files = ctx.hub.files_at(repo, "main")
+    small = [f for f in files.values() if f["size"] < 1 << 20]
+    large = [f for f in files.values() if f["size"] >= 1 << 20]
+    assert len(small) >= 3, files.keys()
+    trace = "fsync,fdatasync,syncfs,rename,renameat,renameat2"
+    r, lines = traced(ctx, "--cache-dir", ctx.path("cache"), repo, trace=trace)
+    expect_exit(r, 0)
+    etags = {f["etag"] for f in small}
+    renames = [i for i, l in enumerate(lines) if "rename" in l and ".incomplete" in l
+               and any(t + ".incomplete" in l for t in etags)]
+    assert len(renames) == len(etags), (etags, lines)
+    first_syncfs = next(i for i, l in enumerate(lines) if "syncfs(" in l)
+    assert first_syncfs < min(renames), ("a small blob named before its bytes were synced", lines)
+    fsyncs = [l for l in lines if re.search(r"\bf(data)?sync\(", l)]
+    assert len(fsyncs) == len(large), (large, fsyncs)
+    syncfs = [l for l in lines if "syncfs(" in l]
+    assert len(syncfs) <= 3, syncfs  # the batch (or two), and the names at the end

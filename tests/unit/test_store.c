@@ -44,7 +44,7 @@ START_TEST(cache_paths_and_commit) {
     put(inc, "Hello, World!");
     int fd = open(inc, O_RDONLY);
     bool changed = true;
-    ck_assert_int_eq(hf_store_commit(&s, &e, fd, &changed, NULL), HF_OK);
+    ck_assert_int_eq(hf_store_commit(&s, &e, fd, false, &changed, NULL), HF_OK);
     ck_assert(!changed);
     char *final = hf_store_final_path(&s, &e);
     char target[256] = "";
