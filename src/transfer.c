@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -61,28 +60,6 @@ static const hf_logger *logger(const hf_xfer *x) {
     return hf_client_logger(x->o.client);
 }
 
-/* Whether a query may carry credentials: a key naming a signature, a key, a token, a
- * credential or an expiry (S3's X-Amz-*, GCS's X-Goog-Signature, Azure's sig, CloudFront's
- * Key-Pair-Id, the Hub's own signed completion URLs). */
-static bool query_is_secret(const char *q) {
-    static const char *const marks[] = {"sig", "key", "token", "credential", "expir", "x-amz"};
-    for (const char *k = q; *k;) {
-        size_t n = strcspn(k, "=&#");
-        for (size_t m = 0; m < sizeof marks / sizeof marks[0]; m++) {
-            size_t ml = strlen(marks[m]);
-            for (size_t i = 0; i + ml <= n; i++)
-                if (strncasecmp(k + i, marks[m], ml) == 0)
-                    return true;
-        }
-        k += n;
-        k += strcspn(k, "&#");
-        if (*k != '&')
-            break;
-        k++;
-    }
-    return false;
-}
-
 /* The hop's URL becomes url (NULL when out of memory), and what messages show of it: the
  * query is left out on another origin than the endpoint's (a storage host's pre-signed URL)
  * and wherever it may carry credentials. */
@@ -91,14 +68,8 @@ static void set_current(hf_xfer *x, char *url) {
     free(x->shown);
     x->current = url;
     x->shown = NULL;
-    size_t n = url ? strcspn(url, "?#") : 0;
-    if (url && url[n] &&
-        (!hf_url_same_origin(url, hf_client_endpoint(x->o.client)) ||
-         query_is_secret(url + n + 1)) &&
-        (x->shown = malloc(n + 5)))
-        snprintf(x->shown, n + 5, "%.*s?...", (int)n, url);
-    if (url && !x->shown)
-        x->shown = strdup(url);
+    if (url)
+        x->shown = hf_url_for_message(url, hf_client_endpoint(x->o.client));
 }
 
 hf_code hf_xfer_init(hf_xfer *x, const hf_xfer_opts *o, hf_error *err) {

@@ -129,3 +129,29 @@ bool hf_url_same_origin(const char *a, const char *b) {
 bool hf_url_is_http(const char *url) {
     return strncasecmp(url, "http://", 7) == 0 || strncasecmp(url, "https://", 8) == 0;
 }
+
+/* Whether a key of the query q names something secret (see hf_url_for_message). */
+static bool query_is_secret(const char *q) {
+    static const char *const marks[] = {"sig", "key", "token", "credential", "expir", "x-amz"};
+    while (*q && *q != '#') {
+        size_t key = strcspn(q, "=&#");
+        for (size_t m = 0; m < sizeof marks / sizeof marks[0]; m++)
+            for (size_t i = 0, ml = strlen(marks[m]); i + ml <= key; i++)
+                if (strncasecmp(q + i, marks[m], ml) == 0)
+                    return true;
+        q += strcspn(q, "&#");
+        if (*q == '&')
+            q++;
+    }
+    return false;
+}
+
+char *hf_url_for_message(const char *url, const char *endpoint) {
+    size_t n = strcspn(url, "?#");
+    if (url[n] != '?' || (hf_url_same_origin(url, endpoint) && !query_is_secret(url + n + 1)))
+        return strdup(url);
+    char *out = malloc(n + 5);
+    if (out)
+        snprintf(out, n + 5, "%.*s?...", (int)n, url);
+    return out;
+}

@@ -25,6 +25,12 @@ char *hf_url_resolve(const char *endpoint, const hf_repo *repo, const char *rev,
 
 /* True when a and b have the same scheme, host (case-insensitive) and port. */
 bool hf_url_same_origin(const char *a, const char *b);
+
+/* url as messages show it (caller frees; NULL when out of memory): its query becomes "?..."
+ * on another origin than the endpoint's (a storage host's pre-signed URL) and wherever a key
+ * of it names a signature, a key, a token, a credential or an expiry (S3's X-Amz-*, GCS's
+ * X-Goog-Signature, Azure's sig, CloudFront's Key-Pair-Id, the Hub's signed completion URLs). */
+char *hf_url_for_message(const char *url, const char *endpoint);
 /* True when url's scheme is http or https. */
 bool hf_url_is_http(const char *url);
 

@@ -71,8 +71,13 @@ START_TEST(endpoints) {
     ck_assert_int_eq(hf_endpoint_normalize("https://mirror.example/hf//", &out, NULL), HF_OK);
     ck_assert_str_eq(out, "https://mirror.example/hf");
     free(out);
-    const char *bad[] = {"", "ftp://x", "file:///etc", "not a url", "http://u:p@host",
-                         "http://host/?q=1", "http://host/#f"};
+    const char *bad[] = {"",
+                         "ftp://x",
+                         "file:///etc",
+                         "not a url",
+                         "http://u:p@host",
+                         "http://host/?q=1",
+                         "http://host/#f"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         hf_error err = {0};
         ck_assert_msg(hf_endpoint_normalize(bad[i], &out, &err) == HF_EUSAGE, "%s", bad[i]);
@@ -94,6 +99,38 @@ START_TEST(origins) {
 }
 END_TEST
 
+START_TEST(urls_in_messages) {
+    struct {
+        const char *url, *shown;
+    } cases[] = {
+        /* the endpoint's own queries are shown */
+        {"https://hub.example/api/models/a/b/tree/main?recursive=true&expand=false",
+         "https://hub.example/api/models/a/b/tree/main?recursive=true&expand=false"},
+        {"https://hub.example/api/models?search=bert&sort=downloads&limit=5",
+         "https://hub.example/api/models?search=bert&sort=downloads&limit=5"},
+        /* unless a key may carry credentials */
+        {"https://hub.example/api/complete_multipart?uploadId=1&signature=abc&expiration=9",
+         "https://hub.example/api/complete_multipart?..."},
+        {"https://hub.example/x?Key-Pair-Id=K&Policy=p", "https://hub.example/x?..."},
+        {"https://hub.example/x?a=1&access_token=t", "https://hub.example/x?..."},
+        /* a value naming those words is not a key */
+        {"https://hub.example/api/models?search=signature",
+         "https://hub.example/api/models?search=signature"},
+        /* another origin: never its query */
+        {"https://cdn.example/lfs/abc?response-content-type=x", "https://cdn.example/lfs/abc?..."},
+        {"https://hub.example:8443/lfs/abc?X-Amz-Signature=s",
+         "https://hub.example:8443/lfs/abc?..."},
+        {"https://cdn.example/lfs/abc", "https://cdn.example/lfs/abc"},
+        {"https://cdn.example/lfs/abc#frag", "https://cdn.example/lfs/abc#frag"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *got = hf_url_for_message(cases[i].url, EP);
+        ck_assert_str_eq(got, cases[i].shown);
+        free(got);
+    }
+}
+END_TEST
+
 Suite *make_suite(void) {
     Suite *s = suite_create("url");
     ADD_TEST(s, encoding);
@@ -102,5 +139,6 @@ Suite *make_suite(void) {
     ADD_TEST(s, resolve_urls);
     ADD_TEST(s, endpoints);
     ADD_TEST(s, origins);
+    ADD_TEST(s, urls_in_messages);
     return s;
 }
