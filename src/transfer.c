@@ -216,6 +216,19 @@ static size_t on_upload_read(char *buf, size_t size, size_t n, void *userp) {
     return (size_t)got;
 }
 
+/* libcurl sends an upload again from the start on its own (a reused connection found closed,
+ * say): it seeks back, and what was counted as sent is taken back. */
+static int on_upload_seek(void *userp, curl_off_t offset, int origin) {
+    hf_xfer *x = userp;
+    const hf_xfer_upload *u = x->o.upload;
+    if (origin != SEEK_SET || offset < 0 || offset > u->length)
+        return CURL_SEEKFUNC_CANTSEEK;
+    if (u->sent)
+        u->sent(u->sent_ctx, (long long)offset - x->up_done);
+    x->up_done = (long long)offset;
+    return CURL_SEEKFUNC_OK;
+}
+
 hf_code hf_xfer_setup(hf_xfer *x, CURL *easy, hf_error *err) {
     if (x->o.size < 0 && x->have > 0) {
         /* an answer of unknown size is fetched whole by every try */
@@ -250,6 +263,8 @@ hf_code hf_xfer_setup(hf_xfer *x, CURL *easy, hf_error *err) {
         curl_easy_setopt(easy, CURLOPT_UPLOAD, 1L);
         curl_easy_setopt(easy, CURLOPT_READFUNCTION, on_upload_read);
         curl_easy_setopt(easy, CURLOPT_READDATA, x);
+        curl_easy_setopt(easy, CURLOPT_SEEKFUNCTION, on_upload_seek);
+        curl_easy_setopt(easy, CURLOPT_SEEKDATA, x);
         curl_easy_setopt(easy, CURLOPT_INFILESIZE_LARGE, (curl_off_t)x->o.upload->length);
     }
     if (x->o.size >= 0 && x->have > 0) {
