@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static bool reserve(hf_buf *b, size_t extra) {
+bool hf_buf_reserve(hf_buf *b, size_t extra) {
     if (extra > (size_t)-1 - b->len - 1)
         return false;
     size_t need = b->len + extra + 1;
@@ -24,7 +24,7 @@ static bool reserve(hf_buf *b, size_t extra) {
 }
 
 bool hf_buf_add(hf_buf *b, const void *data, size_t len) {
-    if (!reserve(b, len))
+    if (!hf_buf_reserve(b, len))
         return false;
     if (len)
         memcpy(b->data + b->len, data, len);
@@ -42,7 +42,7 @@ bool hf_buf_addf(hf_buf *b, const char *fmt, ...) {
     va_start(ap, fmt);
     int n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
-    if (n < 0 || !reserve(b, (size_t)n))
+    if (n < 0 || !hf_buf_reserve(b, (size_t)n))
         return false;
     va_start(ap, fmt);
     vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
@@ -64,7 +64,7 @@ void hf_buf_free(hf_buf *b) {
 }
 
 char *hf_buf_take(hf_buf *b) {
-    if (!b->data && !reserve(b, 0))
+    if (!b->data && !hf_buf_reserve(b, 0))
         return NULL;
     if (b->len == 0)
         b->data[0] = '\0';

@@ -350,8 +350,10 @@ hf_code hf_client_setup_body(hf_client *c, CURL *easy, const char *url, const hf
     }
     curl_easy_setopt(easy, CURLOPT_HTTPHEADER, *extra);
     curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, send->method);
-    curl_easy_setopt(easy, CURLOPT_POSTFIELDS, send->data ? send->data : "");
-    curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)send->len);
+    if (!send->from_fd) { /* else the transfer's upload reads it (CURLOPT_READFUNCTION) */
+        curl_easy_setopt(easy, CURLOPT_POSTFIELDS, send->data ? send->data : "");
+        curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)send->len);
+    }
     return HF_OK;
 }
 
@@ -364,12 +366,15 @@ hf_code hf_http_send(hf_client *c, const char *url, const hf_http_body *send, si
                      const hf_req_ctx *ctx, hf_response *resp, hf_error *err) {
     hf_buf body = {0};
     api_body b = {&body, max_body, url};
+    hf_xfer_upload from = {send && send->from_fd ? send->fd : -1, 0,
+                           send ? (long long)send->len : 0, NULL, NULL};
     hf_xfer_opts o = {.client = c,
                       .url = url,
                       .kind = HF_REQ_API,
                       .size = -1,
                       .ctx = ctx,
                       .send = send,
+                      .upload = send && send->from_fd ? &from : NULL,
                       .sink = {api_write, api_restart, &b}};
     hf_xfer x;
     hf_code rc = hf_xfer_init(&x, &o, err);

@@ -77,13 +77,16 @@ hf_code hf_http_get(hf_client *c, const char *url, size_t max_body, const hf_req
                     hf_response *resp, hf_error *err);
 
 /* A request body: its method ("POST"), Content-Type and bytes, and the Accept header when it
- * is not application/json (may be NULL). */
+ * is not application/json (may be NULL). With from_fd the len bytes are read from fd (from
+ * offset 0, again for every try) instead of data: a body too large to hold in memory. */
 typedef struct {
     const char *method;
     const char *content_type;
     const void *data;
     size_t len;
     const char *accept;
+    bool from_fd;
+    int fd;
 } hf_http_body;
 
 /* hf_http_get with a body, through the same engine: the same retries and deadline, no

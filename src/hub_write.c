@@ -41,11 +41,13 @@ static void said(const hf_response *r, char *out, size_t cap) {
 
 /* POST with the client's retries; failures the Hub explains (412, 409, a refused card) get
  * their own code. */
-static hf_code post(hf_client *c, const char *url, const char *ctype, const char *body, size_t len,
-                    const hf_repo *repo, const char *rev, hf_response *resp, hf_error *err) {
+/* POSTs body (len bytes; read from fd when fd >= 0) and maps the Hub's refusals. */
+static hf_code post(hf_client *c, const char *url, const char *ctype, const char *body, int fd,
+                    size_t len, const hf_repo *repo, const char *rev, hf_response *resp,
+                    hf_error *err) {
     /* the git-LFS API answers in its own media type */
     const char *lfs = "application/vnd.git-lfs+json";
-    hf_http_body b = {"POST", ctype, body, len, strcmp(ctype, lfs) == 0 ? lfs : NULL};
+    hf_http_body b = {"POST", ctype, body, len, strcmp(ctype, lfs) == 0 ? lfs : NULL, fd >= 0, fd};
     hf_req_ctx ctx = {repo->id, rev, NULL, hf_client_has_token(c)};
     hf_code rc = hf_http_send(c, url, &b, MAX_ANSWER, &ctx, resp, err);
     if (rc == HF_OK || resp->status == 0)
@@ -72,7 +74,7 @@ static hf_code post_json(hf_client *c, const char *url, const char *ctype, json_
     json_decref(body);
     if (!text)
         return hf_fail(err, HF_EOTHER, "out of memory");
-    hf_code rc = post(c, url, ctype, text, strlen(text), repo, rev, resp, err);
+    hf_code rc = post(c, url, ctype, text, -1, strlen(text), repo, rev, resp, err);
     free(text);
     return rc;
 }
@@ -385,14 +387,15 @@ void hf_commit_answer_free(hf_commit_answer *a) {
 }
 
 hf_code hf_hub_commit(hf_client *c, const hf_repo *repo, const char *rev, bool create_pr,
-                      const char *body, size_t len, hf_commit_answer *out, hf_error *err) {
+                      int body_fd, size_t len, hf_commit_answer *out, hf_error *err) {
     memset(out, 0, sizeof *out);
     char *base = api_url(c, repo, "commit", rev);
     hf_buf url = {0};
     hf_buf_addf(&url, "%s%s", base ? base : "", create_pr ? "?create_pr=1" : "");
     free(base);
     hf_response resp = {0};
-    hf_code rc = post(c, url.data, "application/x-ndjson", body, len, repo, rev, &resp, err);
+    hf_code rc =
+        post(c, url.data, "application/x-ndjson", NULL, body_fd, len, repo, rev, &resp, err);
     if (rc == HF_OK)
         rc = hf_commit_answer_parse(resp.body.data ? resp.body.data : "", resp.body.len, out, err);
     hf_response_clear(&resp);

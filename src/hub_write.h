@@ -68,10 +68,11 @@ typedef struct {
 hf_code hf_commit_answer_parse(const char *json, size_t len, hf_commit_answer *out, hf_error *err);
 void hf_commit_answer_free(hf_commit_answer *a);
 
-/* POST /api/{type}s/{id}/commit/{rev}[?create_pr=1] with an NDJSON body. A 412 (the branch
- * moved past parentCommit) or 409 is HF_ECONFLICT; a refused card (400 "Invalid metadata")
- * is HF_EUSAGE. */
+/* POST /api/{type}s/{id}/commit/{rev}[?create_pr=1] with an NDJSON body: the len bytes of
+ * body_fd from offset 0, streamed (regular files go inline, and may add up to more than
+ * memory holds). A 412 (the branch moved past parentCommit) or 409 is HF_ECONFLICT; a refused
+ * card (400 "Invalid metadata") is HF_EUSAGE. */
 hf_code hf_hub_commit(hf_client *c, const hf_repo *repo, const char *rev, bool create_pr,
-                      const char *body, size_t len, hf_commit_answer *out, hf_error *err);
+                      int body_fd, size_t len, hf_commit_answer *out, hf_error *err);
 
 #endif

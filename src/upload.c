@@ -1,9 +1,13 @@
 /* The upload flow. */
 #include "upload.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "api.h"
 #include "bundle_card.h"
@@ -16,6 +20,8 @@
 
 #define MAX_README (HF_CARD_MAX_YAML + (4u << 20))
 #define MAX_INLINE (10ll << 20)
+/* The commit body goes to its temporary file whenever this much of it is in memory. */
+#define BODY_SPILL (1u << 20)
 
 /* The card metadata this run adds: --card, the sources' repositories, the tags. Checked. */
 static hf_code card_meta(const hf_upload_opts *o, json_t **out, hf_error *err) {
@@ -174,9 +180,86 @@ static hf_code landed(const hf_upload_opts *o, hf_upload_result *r, bool *yes, h
     return rc;
 }
 
-/* The NDJSON body: header, regular files inline, LFS files by oid, deletions. */
+/* An unlinked temporary file for the commit body, in $TMPDIR (else /tmp): -1 with errno. */
+static int body_file(void) {
+    const char *dir = getenv("TMPDIR");
+    if (!dir || !*dir)
+        dir = "/tmp";
+    int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL))
+        return fd;
+    char path[PATH_MAX];
+    if (snprintf(path, sizeof path, "%s/hf-upload-XXXXXX", dir) >= (int)sizeof path) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    fd = mkostemp(path, O_CLOEXEC);
+    if (fd >= 0)
+        unlink(path);
+    return fd;
+}
+
+/* What b holds goes to the body file (b is emptied). */
+static hf_code spill(hf_buf *b, int fd, long long *len, hf_error *err) {
+    if (b->len && !hf_write_all(fd, b->data, b->len))
+        return hf_fail(err, HF_EIO, "cannot write the commit body to a temporary file: %s",
+                       strerror(errno));
+    *len += (long long)b->len;
+    hf_buf_reset(b);
+    return HF_OK;
+}
+
+/* A regular file's line, read and base64-encoded a chunk at a time (spilled to fd as it
+ * grows); the bytes sent must be the bytes hashed when the plan was made. */
+static hf_code inline_file(const hf_upload_file *f, hf_buf *b, int fd, long long *len,
+                           hf_error *err) {
+    int in = open(f->local, O_RDONLY | O_CLOEXEC);
+    if (in < 0)
+        return hf_fail(err, HF_EIO, "cannot read %s: %s", f->local, strerror(errno));
+    hf_hasher *h = hf_hasher_new(f->size);
+    hf_code rc =
+        h ? hf_commit_file_begin(b, f->path, err) : hf_fail(err, HF_EOTHER, "out of memory");
+    static unsigned char chunk[3 << 16]; /* a multiple of 3: the pieces' base64 joins up */
+    long long seen = 0;
+    for (bool end = false; rc == HF_OK && !end;) {
+        size_t n = 0;
+        while (n < sizeof chunk) { /* full chunks but the last */
+            ssize_t got = read(in, chunk + n, sizeof chunk - n);
+            if (got < 0 && errno == EINTR)
+                continue;
+            if (got < 0)
+                rc = hf_fail(err, HF_EIO, "cannot read %s: %s", f->local, strerror(errno));
+            if (got <= 0) {
+                end = true;
+                break;
+            }
+            n += (size_t)got;
+        }
+        seen += (long long)n;
+        if (rc == HF_OK && seen > f->size)
+            rc = hf_fail(err, HF_EIO, "%s changed while being uploaded", f->local);
+        if (rc == HF_OK && n) {
+            hf_hasher_update(h, chunk, n);
+            rc = hf_commit_file_chunk(b, chunk, n, err);
+        }
+        if (rc == HF_OK && b->len >= BODY_SPILL)
+            rc = spill(b, fd, len, err);
+    }
+    close(in);
+    char sha[65], oid[41];
+    if (rc == HF_OK &&
+        (seen != f->size || !hf_hasher_final(h, sha, oid) || strcmp(oid, f->git_oid) != 0))
+        rc = hf_fail(err, HF_EIO, "%s changed since it was hashed", f->local);
+    hf_hasher_free(h);
+    return rc == HF_OK ? hf_commit_file_end(b, err) : rc;
+}
+
+/* The NDJSON body: header, regular files inline, LFS files by oid, deletions. Written to fd
+ * an operation at a time, so memory holds one file's line at most; *len is its size. */
 static hf_code commit_body(const hf_upload_opts *o, const hf_upload_result *r, size_t changed,
-                           hf_buf *b, hf_error *err) {
+                           int fd, long long *len, hf_error *err) {
+    hf_buf line = {0}, *b = &line;
+    *len = 0;
     char summary[160];
     if (o->message)
         snprintf(summary, sizeof summary, "%s", o->message);
@@ -189,6 +272,8 @@ static hf_code commit_body(const hf_upload_opts *o, const hf_upload_result *r, s
         const hf_upload_file *f = &r->files.v[i];
         if (f->unchanged)
             continue;
+        if (b->len >= BODY_SPILL && (rc = spill(b, fd, len, err)) != HF_OK)
+            break;
         if (f->lfs) {
             rc = hf_commit_lfs(b, f->path, f->sha256, f->size, err);
             continue;
@@ -197,30 +282,19 @@ static hf_code commit_body(const hf_upload_opts *o, const hf_upload_result *r, s
             rc = hf_commit_file(b, f->path, f->data, (size_t)f->size, err);
             continue;
         }
-        if (f->size > MAX_INLINE)
-            return hf_fail(err, HF_EINTEGRITY,
-                           "the Hub asked for %s (%lld bytes) inline: larger files go to LFS",
-                           f->path, f->size);
-        char *data;
-        size_t len;
-        rc = hf_read_file(f->local, (size_t)f->size + 1, &data, &len, err);
-        if (rc == HF_OK && (long long)len != f->size)
-            rc = hf_fail(err, HF_EIO, "%s changed while being uploaded", f->local);
-        if (rc == HF_OK) { /* the bytes sent must be the bytes hashed */
-            char sha[65], oid[41];
-            hf_hasher *h = hf_hasher_new((long long)len);
-            bool same = h && hf_hasher_update(h, data, len) && hf_hasher_final(h, sha, oid) &&
-                        strcmp(oid, f->git_oid) == 0;
-            hf_hasher_free(h);
-            if (!same)
-                rc = hf_fail(err, HF_EIO, "%s changed since it was hashed", f->local);
+        if (f->size > MAX_INLINE) {
+            rc = hf_fail(err, HF_EINTEGRITY,
+                         "the Hub asked for %s (%lld bytes) inline: larger files go to LFS",
+                         f->path, f->size);
+            break;
         }
-        if (rc == HF_OK)
-            rc = hf_commit_file(b, f->path, data, len, err);
-        free(data);
+        rc = inline_file(f, b, fd, len, err);
     }
     for (size_t i = 0; rc == HF_OK && i < r->n_deleted; i++)
         rc = hf_commit_delete(b, r->deleted[i], err);
+    if (rc == HF_OK)
+        rc = spill(b, fd, len, err);
+    hf_buf_free(b);
     return rc;
 }
 
@@ -337,13 +411,18 @@ hf_code hf_upload_run(const hf_upload_opts *o, hf_upload_result *r, hf_error *er
     if (n_lfs)
         rc = hf_lfs_upload(&lo, lfs, n_lfs, &r->lfs_sent, &r->lfs_bytes, err);
     free(lfs);
-    hf_buf body = {0};
+    int body = rc == HF_OK ? body_file() : -1;
+    long long body_len = 0;
+    if (rc == HF_OK && body < 0)
+        rc = hf_fail(err, HF_EIO, "cannot make a temporary file for the commit body: %s",
+                     strerror(errno));
     if (rc == HF_OK)
-        rc = commit_body(o, r, changed, &body, err);
+        rc = commit_body(o, r, changed, body, &body_len, err);
     if (rc == HF_OK)
-        rc = hf_hub_commit(o->client, o->repo, o->revision, o->pr, body.data, body.len, &r->answer,
-                           err);
-    hf_buf_free(&body);
+        rc = hf_hub_commit(o->client, o->repo, o->revision, o->pr, body, (size_t)body_len,
+                           &r->answer, err);
+    if (body >= 0)
+        close(body);
     if (rc == HF_ECONFLICT && !o->pr && r->head[0]) {
         hf_error why = *err, quiet = {0};
         bool yes = false;

@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 
-from support import ALICE, BIN_DIR, Result, expect_exit
+from support import ALICE, BIN_DIR, Result, expect_exit, peak_rss, under_asan, under_valgrind
 
 TINY = "acme/tiny-model"
 BIG = "acme/big-model"
@@ -43,16 +43,6 @@ def note(msg):
     """A line in the test output (the runner shows only ok/FAIL lines otherwise)."""
     sys.stderr.write(f"     hardening: {msg}\n")
     sys.stderr.flush()
-
-
-def under_valgrind():
-    with open(os.path.join(BIN_DIR, "hf-list"), "rb") as f:
-        return b"valgrind" in f.read(4096)
-
-
-def under_asan():
-    with open(os.path.join(BIN_DIR, "hf-list"), "rb") as f:
-        return b"__asan_init" in f.read()
 
 
 def run_ns(ctx, mount, tool, *args, env=None, timeout=180, copy=None):
@@ -576,34 +566,6 @@ def test_redirect_to_other_host_keeps_the_token(ctx):
 
 
 # --- a huge listing ------------------------------------------------------------------------
-
-# getrusage() of a child forked from this (large) Python process counts the pages it shared
-# with the parent before exec, so a small fresh interpreter forks the binary and reports
-# ru_maxrss of that child alone (its floor, a few MiB, is measured with /bin/true).
-RSS_TRAMPOLINE = r"""
-import os, sys
-pid = os.fork()
-if pid == 0:
-    os.execv(sys.argv[2], sys.argv[2:])
-_, status, usage = os.wait4(pid, 0)
-with open(sys.argv[1], "w") as f:
-    f.write(str(usage.ru_maxrss))
-sys.exit(os.waitstatus_to_exitcode(status))
-"""
-
-
-def peak_rss(ctx, tool, *args, env=None):
-    """Runs tool (stdout to a file); returns (Result, peak RSS of the tool in KiB)."""
-    out, err, rss = ctx.path("rss.out"), ctx.path("rss.err"), ctx.path("rss.kib")
-    exe = tool if os.path.isabs(tool) else os.path.join(BIN_DIR, tool)
-    with open(out, "wb") as fo, open(err, "wb") as fe:
-        p = subprocess.run([sys.executable, "-I", "-S", "-c", RSS_TRAMPOLINE, rss, exe, *args],
-                           stdout=fo, stderr=fe, env=env or ctx.env(), cwd=ctx.tmp, timeout=300)
-    r = Result([tool, *args], p.returncode, open(out, encoding="utf-8").read(),
-               open(err, encoding="utf-8").read())
-    ctx.runs.append(r)
-    return r, int(open(rss).read())
-
 
 def test_huge_listing_memory_bounded(ctx):
     _, floor = peak_rss(ctx, "/bin/true")

@@ -3,8 +3,9 @@ and multipart) through pre-signed storage, the card, pull requests, and the fetc
 import hashlib
 import json
 import os
+import sys
 
-from support import ALICE, expect_exit
+from support import ALICE, expect_exit, peak_rss, under_asan, under_valgrind
 
 HUB_OPTIONS = {"lfs_part_size": 1 << 20}    # multipart for LFS objects above 1 MiB
 WRITE = "fixture-token-alice-write"
@@ -291,6 +292,34 @@ def test_space_is_created_with_its_sdk(ctx):
     expect_exit(upload(ctx, "--create", "-t", "space", "--space-sdk", "docker", "alice/app", src), 0)
     assert [p for _, _, p in writes(ctx)].count("/api/repos/create") == 1
     assert "config.json" in ctx.hub.files_at("alice/app", repo_type="space")
+
+
+def test_regular_files_streamed_in_the_commit(ctx):
+    """Regular files go inline in the commit body (base64), which is streamed from a
+    temporary file: 32 MiB of them (a 43 MiB body) do not make hf-upload hold the body, only
+    one file's line at a time; the commit has every byte."""
+    root = ctx.path("texts")
+    line = b"".join(b"%08d the quick brown fox jumps over the lazy dog\n" % i for i in range(1000))
+    sizes = {}
+    for k in range(4):
+        data = (line * ((8 << 20) // len(line) + 1))[: (8 << 20) - k]   # under 10 MiB: regular
+        write(os.path.join(root, "part-%d.txt" % k), data)
+        sizes["part-%d.txt" % k] = len(data)
+    r, rss = peak_rss(ctx, "hf-upload", "--progress", "none", "--create", "alice/texts", root,
+                      env=ctx.env(HF_TOKEN=WRITE))
+    expect_exit(r, 0)
+    tree = tree_of(ctx, "alice/texts")
+    for name, size in sizes.items():
+        assert tree[name] == open(os.path.join(root, name), "rb").read(), name
+    batches = [e for e in ctx.hub.requests() if e["path"].endswith("/info/lfs/objects/batch")]
+    assert batches == [], "regular files, not LFS"
+    assert min(sizes.values()) > (8 << 20) - 10, sizes
+    sys.stderr.write("     upload: peak RSS %.1f MiB for 4 regular files of 8 MiB\n" % (rss / 1024))
+    if under_valgrind() or under_asan():
+        return   # what getrusage sees is valgrind's, or ASan's shadow and quarantine
+    # one file's line at a time, spilled every MiB: about 15 MiB (88 MiB when each line went
+    # through jansson and the whole body was held)
+    assert rss < 32 * 1024, "hf-upload peaked at %.1f MiB" % (rss / 1024)
 
 
 def test_token_never_printed_nor_sent_to_storage(ctx):

@@ -76,9 +76,34 @@ START_TEST(body_lines) {
 }
 END_TEST
 
+START_TEST(file_line_in_pieces) {
+    /* a line written a chunk at a time is the line written at once, for every length */
+    unsigned char data[1000];
+    for (size_t i = 0; i < sizeof data; i++)
+        data[i] = (unsigned char)(i * 7 + 3);
+    hf_error err = {0};
+    for (size_t len = 0; len < 40; len++) {
+        for (size_t piece = 3; piece <= 12; piece += 3) {
+            hf_buf whole = {0}, pieces = {0};
+            ck_assert_int_eq(hf_commit_file(&whole, "d/\"q\" é.txt", data, len, &err), HF_OK);
+            ck_assert_int_eq(hf_commit_file_begin(&pieces, "d/\"q\" é.txt", &err), HF_OK);
+            for (size_t at = 0; at < len; at += piece)
+                ck_assert_int_eq(hf_commit_file_chunk(&pieces, data + at,
+                                                      len - at < piece ? len - at : piece, &err),
+                                 HF_OK);
+            ck_assert_int_eq(hf_commit_file_end(&pieces, &err), HF_OK);
+            ck_assert_str_eq(pieces.data, whole.data);
+            hf_buf_free(&whole);
+            hf_buf_free(&pieces);
+        }
+    }
+}
+END_TEST
+
 Suite *make_suite(void) {
     Suite *s = suite_create("commit_body");
     ADD_TEST(s, base64_vectors);
     ADD_TEST(s, body_lines);
+    ADD_TEST(s, file_line_in_pieces);
     return s;
 }
