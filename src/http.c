@@ -310,13 +310,13 @@ void hf_sleep_ms(long ms) {
 typedef struct {
     hf_buf *body;
     size_t max;
-    const char *url;
+    const char *shown; /* the URL as messages show it */
 } api_body;
 
 static hf_code api_write(void *ctx, const void *data, size_t len, hf_error *err) {
     api_body *b = ctx;
     if (b->body->len + len > b->max)
-        return hf_fail(err, HF_EINTEGRITY, "answer from %s is larger than %zu bytes", b->url,
+        return hf_fail(err, HF_EINTEGRITY, "answer from %s is larger than %zu bytes", b->shown,
                        b->max);
     return hf_buf_add(b->body, data, len) ? HF_OK : hf_fail(err, HF_EOTHER, "out of memory");
 }
@@ -365,7 +365,7 @@ hf_code hf_http_get(hf_client *c, const char *url, size_t max_body, const hf_req
 hf_code hf_http_send(hf_client *c, const char *url, const hf_http_body *send, size_t max_body,
                      const hf_req_ctx *ctx, hf_response *resp, hf_error *err) {
     hf_buf body = {0};
-    api_body b = {&body, max_body, url};
+    api_body b = {&body, max_body, NULL}; /* shown: set once the transfer has it */
     hf_xfer_upload from = {send && send->from_fd ? send->fd : -1, 0,
                            send ? (long long)send->len : 0, NULL, NULL};
     hf_xfer_opts o = {.client = c,
@@ -380,6 +380,7 @@ hf_code hf_http_send(hf_client *c, const char *url, const hf_http_body *send, si
     hf_code rc = hf_xfer_init(&x, &o, err);
     if (rc != HF_OK)
         return rc;
+    b.shown = x.start_shown;
     rc = hf_xfer_run(&x, c->easy, err);
     hf_response_clear(resp);
     /* the last answer's headers, and its body: what was asked, or the error's */

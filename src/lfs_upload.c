@@ -56,14 +56,15 @@ static void *worker(void *arg) {
         pthread_mutex_unlock(&p->mu);
         hf_error err = {0};
         char *etag = NULL;
-        hf_code rc = hf_part_put(p->o->client, &j->put, &etag, &err);
+        bool refused = false;
+        hf_code rc = hf_part_put(p->o->client, &j->put, &etag, &refused, &err);
         pthread_mutex_lock(&p->mu);
         if (rc == HF_OK) {
             p->etags[j->object][j->part] = etag;
         } else if (p->rc == HF_OK) {
             p->rc = rc;
             p->err = err;
-            p->refused = rc == HF_EAUTH;
+            p->refused = refused;
         }
         pthread_mutex_unlock(&p->mu);
     }
@@ -72,8 +73,7 @@ static void *worker(void *arg) {
 /* The PUTs of one batch, then its completions and verifications; *refused is set when the
  * storage host refused a pre-signed URL (fresh ones may be asked for). */
 static hf_code upload_batch(const hf_lfs_upload_opts *o, const hf_upload_file *const *files,
-                            size_t n, hf_lfs_objects *objs, size_t *sent, long long *bytes,
-                            bool *refused, hf_error *err) {
+                            size_t n, hf_lfs_objects *objs, bool *refused, hf_error *err) {
     size_t n_jobs = 0;
     for (size_t i = 0; i < n; i++)
         if (!objs->v[i].present)
@@ -154,10 +154,6 @@ static hf_code upload_batch(const hf_lfs_upload_opts *o, const hf_upload_file *c
             rc = hf_lfs_complete(o->client, x, p.etags[i], err);
         if (rc == HF_OK && x->verify_href)
             rc = hf_lfs_verify(o->client, x, err);
-        if (rc == HF_OK) {
-            (*sent)++;
-            *bytes += x->size;
-        }
     }
     for (size_t i = 0; i < n; i++) {
         if (fds && fds[i] >= 0)
@@ -174,6 +170,13 @@ static hf_code upload_batch(const hf_lfs_upload_opts *o, const hf_upload_file *c
     return rc;
 }
 
+static size_t count_present(const hf_lfs_objects *objs) {
+    size_t n = 0;
+    for (size_t i = 0; i < objs->n; i++)
+        n += objs->v[i].present;
+    return n;
+}
+
 hf_code hf_lfs_upload(const hf_lfs_upload_opts *o, const hf_upload_file *const *files, size_t n,
                       size_t *sent, long long *bytes, hf_error *err) {
     *sent = 0;
@@ -181,20 +184,28 @@ hf_code hf_lfs_upload(const hf_lfs_upload_opts *o, const hf_upload_file *const *
     hf_code rc = HF_OK;
     for (size_t at = 0; rc == HF_OK && at < n; at += BATCH_MAX) {
         size_t k = n - at < BATCH_MAX ? n - at : BATCH_MAX;
+        /* what the first answer lacks is what this run sends (a later answer, after fresh
+         * URLs, holds as present what an earlier round got in place) */
+        bool *needed = calloc(k, sizeof *needed);
+        if (!needed)
+            return hf_fail(err, HF_EOTHER, "out of memory");
         /* a refused pre-signed URL (expired, say) is replaced by asking the batch API again,
-         * as downloads ask resolve again: objects already in place come back with no action,
-         * the rest get fresh URLs; a few times in a row without an object more in place */
-        for (int refusals = 0;;) {
+         * as downloads ask resolve again; a few times in a row without an object more in
+         * place */
+        size_t in_place = 0;
+        for (int round = 0, refusals = 0;; round++) {
             hf_lfs_objects objs;
             rc = hf_lfs_batch(o->client, o->repo, o->revision, files + at, k, &objs, err);
             if (rc != HF_OK)
                 break;
-            size_t before = *sent;
-            bool refused = false;
-            rc = upload_batch(o, files + at, k, &objs, sent, bytes, &refused, err);
-            hf_lfs_objects_free(&objs);
-            if (*sent > before)
+            for (size_t i = 0; round == 0 && i < objs.n && i < k; i++)
+                needed[i] = !objs.v[i].present;
+            if (count_present(&objs) > in_place)
                 refusals = 0;
+            in_place = count_present(&objs);
+            bool refused = false;
+            rc = upload_batch(o, files + at, k, &objs, &refused, err);
+            hf_lfs_objects_free(&objs);
             if (rc == HF_OK || !refused)
                 break;
             if (++refusals > HF_XFER_MAX_REFRESHES) {
@@ -209,6 +220,12 @@ hf_code hf_lfs_upload(const hf_lfs_upload_opts *o, const hf_upload_file *const *
                    HF_XFER_MAX_REFRESHES);
             hf_error_clear(err);
         }
+        for (size_t i = 0; rc == HF_OK && i < k; i++)
+            if (needed[i]) {
+                (*sent)++;
+                *bytes += files[at + i]->size;
+            }
+        free(needed);
     }
     return rc;
 }

@@ -34,8 +34,9 @@ static void storage_message(const hf_buf *b, char *out, size_t cap) {
     out[n] = '\0';
 }
 
-hf_code hf_part_put(hf_client *c, const hf_part *part, char **etag, hf_error *err) {
+hf_code hf_part_put(hf_client *c, const hf_part *part, char **etag, bool *refused, hf_error *err) {
     *etag = NULL;
+    *refused = false;
     CURL *easy = curl_easy_init();
     if (!easy)
         return hf_fail(err, HF_EOTHER, "out of memory");
@@ -64,7 +65,9 @@ hf_code hf_part_put(hf_client *c, const hf_part *part, char **etag, hf_error *er
         char said[300];
         storage_message(&x.errbody, said, sizeof said);
         bool transient = hf_retry_status(x.resp.status);
-        hf_code code = transient                                      ? HF_ENETWORK
+        *refused = x.refused;
+        hf_code code = x.refused                                      ? HF_EAUTH
+                       : transient                                    ? HF_ENETWORK
                        : x.resp.status == 401 || x.resp.status == 403 ? HF_EAUTH
                                                                       : HF_EOTHER;
         rc = hf_fail(err, code, "storage refused %s (HTTP %ld)%s%s%s", part->what, x.resp.status,

@@ -21,8 +21,9 @@ typedef struct {
 
 /* PUTs the range, retrying 408, 429, 5xx and dropped connections (with Retry-After) as the Hub's
  * clients do; *etag gets the answer's ETag without quotes (caller frees; "" when absent).
- * HF_ENETWORK after the retries, HF_EAUTH when storage refuses the signature, HF_EOTHER for
- * other refusals, HF_EIO when the file cannot be read. */
-hf_code hf_part_put(hf_client *c, const hf_part *part, char **etag, hf_error *err);
+ * HF_ENETWORK after the retries, HF_EAUTH when storage refuses the signature (*refused set, as
+ * the transfer engine judges it: fresh URLs may help), HF_EOTHER for other refusals, HF_EIO when
+ * the file cannot be read. */
+hf_code hf_part_put(hf_client *c, const hf_part *part, char **etag, bool *refused, hf_error *err);
 
 #endif

@@ -53,7 +53,7 @@ bool hf_xfer_budget(int *tries, int *resumes, long long *mark, long long have,
 }
 
 static const char *what(const hf_xfer *x) {
-    return x->o.what ? x->o.what : x->start;
+    return x->o.what ? x->o.what : x->start_shown;
 }
 
 static const hf_logger *logger(const hf_xfer *x) {
@@ -78,10 +78,11 @@ hf_code hf_xfer_init(hf_xfer *x, const hf_xfer_opts *o, hf_error *err) {
     if (o->ctx)
         x->ctx = *o->ctx;
     x->start = strdup(o->url);
+    x->start_shown = hf_url_for_message(o->url, hf_client_endpoint(o->client));
     set_current(x, strdup(o->url));
     x->have = x->mark = x->refresh_mark = o->have > 0 ? o->have : 0;
     x->resp.content_length = -1;
-    if (!x->start || !x->current || !x->shown) {
+    if (!x->start || !x->start_shown || !x->current || !x->shown) {
         hf_xfer_free(x);
         return hf_fail(err, HF_EOTHER, "out of memory");
     }
@@ -92,6 +93,8 @@ void hf_xfer_free(hf_xfer *x) {
     curl_slist_free_all(x->send_headers);
     x->send_headers = NULL;
     free(x->start);
+    free(x->start_shown);
+    x->start_shown = NULL;
     set_current(x, NULL);
     hf_response_clear(&x->resp);
     hf_buf_free(&x->errbody);
@@ -182,8 +185,9 @@ static long long now_ms(void) {
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* A download has no total deadline, but the body of an error answer (or of a redirect) is
- * an API answer like any other: it gets HF_HUB_API_TIMEOUT, so one that drips cannot hang. */
+/* A download or an upload has no total deadline, but the body of an error answer (or of a
+ * redirect) is an API answer like any other: it gets HF_HUB_API_TIMEOUT from when the answer
+ * began (an upload may take long before it), so one that drips cannot hang. */
 static int on_progress(void *userp, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
                        curl_off_t ulnow) {
     (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
@@ -191,7 +195,9 @@ static int on_progress(void *userp, curl_off_t dltotal, curl_off_t dlnow, curl_o
     long st = x->resp.status;
     if (st == 0 || (st >= 200 && st < 300))
         return 0;
-    if (now_ms() - x->sent_ms <= hf_client_api_timeout_ms(x->o.client))
+    if (!x->answer_ms)
+        x->answer_ms = now_ms();
+    if (now_ms() - x->answer_ms <= hf_client_api_timeout_ms(x->o.client))
         return 0;
     x->deadline_hit = true;
     return 1;
@@ -247,7 +253,7 @@ hf_code hf_xfer_setup(hf_xfer *x, CURL *easy, hf_error *err) {
     x->errbuf[0] = '\0';
     x->range[0] = '\0';
     x->deadline_hit = false;
-    x->sent_ms = now_ms();
+    x->answer_ms = 0;
     curl_slist_free_all(x->send_headers); /* the last request's, unused since the reset */
     x->send_headers = NULL;
     hf_code rc = hf_client_setup(x->o.client, easy, x->current, x->o.kind, &x->resp, err);
@@ -455,6 +461,7 @@ hf_xfer_step hf_xfer_after(hf_xfer *x, CURL *easy, CURLcode cc, hf_error *err) {
         hf_xfer_storage_refused(st, x->errbody.data, x->errbody.len)) {
         if (!x->o.upload)
             return refresh(x, st, err);
+        x->refused = true; /* the uploader asks the Hub for fresh URLs */
         hf_fail(err, HF_EAUTH, "the storage host refused %s (HTTP %ld)", what(x), st);
         return HF_XFER_FAILED;
     }

@@ -57,10 +57,12 @@ typedef struct {
     /* A request body (an API POST): sent whole again by every try; a 3xx answer to it is
      * not followed but is a failure. NULL: a GET. */
     const hf_http_body *send;
-    /* A PUT of a file's byte range (an upload to a pre-signed storage URL, kind HF_REQ_FILE):
-     * sent whole by every try; a 3xx answer is not followed, and a storage host refusing the
-     * URL is a failure the caller answers (it needs fresh URLs from the Hub's LFS batch
-     * endpoint, not the same URL again). NULL: no such body. */
+    /* A file's byte range as the request body: a PUT to a pre-signed storage URL (kind
+     * HF_REQ_FILE), or the body of `send` when that says from_fd (a POST). Sent whole by every
+     * try (and rewound when libcurl sends it again on its own); a 3xx answer is not followed,
+     * and a storage host refusing the URL is a failure the caller answers (`refused` set: it
+     * needs fresh URLs from the Hub's LFS batch endpoint, not the same URL again). NULL: no
+     * such body. */
     const hf_xfer_upload *upload;
     hf_xfer_sink sink;
 } hf_xfer_opts;
@@ -79,6 +81,7 @@ typedef struct {
     char *start, *current; /* the first URL, and the one of this hop */
     char *shown;           /* current for messages: a storage host's query (its pre-signed,
                             * short-lived credentials) left out */
+    char *start_shown;     /* start, the same way */
     hf_response resp;      /* the last answer's headers (and, for errors, nothing else) */
     long long have;        /* bytes delivered to the sink */
     long long skip;        /* bytes of a 200 answer already held: dropped */
@@ -93,9 +96,10 @@ typedef struct {
     struct curl_slist *send_headers; /* the request's headers when it has a body */
     long long up_done;               /* bytes of the upload's range read by this try */
     int up_errno;                    /* the upload's file could not be read: errno, or -1 */
-    long long sent_ms;               /* when this request was sent */
+    long long answer_ms;             /* when this request's answer was first seen (0: not yet) */
     bool deadline_hit;               /* an error answer's body took longer than the API deadline */
-    hf_code stop;                    /* a failure found inside the write callback */
+    bool refused; /* the storage host refused the pre-signed URL (an upload's: not retried) */
+    hf_code stop; /* a failure found inside the write callback */
     hf_error stop_err;
 } hf_xfer;
 
