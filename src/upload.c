@@ -3,13 +3,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "api.h"
+#include "beneath.h"
 #include "bundle_card.h"
 #include "card_write.h"
 #include "commit_body.h"
@@ -180,22 +180,12 @@ static hf_code landed(const hf_upload_opts *o, hf_upload_result *r, bool *yes, h
     return rc;
 }
 
-/* An unlinked temporary file for the commit body, in $TMPDIR (else /tmp): -1 with errno. */
+/* An unnamed temporary file for the commit body, in $TMPDIR (else /tmp): -1 with errno. */
 static int body_file(void) {
     const char *dir = getenv("TMPDIR");
-    if (!dir || !*dir)
-        dir = "/tmp";
-    int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-    if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL))
-        return fd;
-    char path[PATH_MAX];
-    if (snprintf(path, sizeof path, "%s/hf-upload-XXXXXX", dir) >= (int)sizeof path) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    fd = mkostemp(path, O_CLOEXEC);
-    if (fd >= 0)
-        unlink(path);
+    char *near = hf_path_join(dir && *dir ? dir : "/tmp", "hf-upload-commit");
+    int fd = near ? hf_beneath_scratch(near) : -1;
+    free(near);
     return fd;
 }
 
@@ -219,12 +209,15 @@ static hf_code inline_file(const hf_upload_file *f, hf_buf *b, int fd, long long
     hf_hasher *h = hf_hasher_new(f->size);
     hf_code rc =
         h ? hf_commit_file_begin(b, f->path, err) : hf_fail(err, HF_EOTHER, "out of memory");
-    static unsigned char chunk[3 << 16]; /* a multiple of 3: the pieces' base64 joins up */
+    enum { CHUNK = 3 << 16 }; /* a multiple of 3: the pieces' base64 joins up */
+    unsigned char *chunk = malloc(CHUNK);
+    if (!chunk && rc == HF_OK)
+        rc = hf_fail(err, HF_EOTHER, "out of memory");
     long long seen = 0;
     for (bool end = false; rc == HF_OK && !end;) {
         size_t n = 0;
-        while (n < sizeof chunk) { /* full chunks but the last */
-            ssize_t got = read(in, chunk + n, sizeof chunk - n);
+        while (n < CHUNK) { /* full chunks but the last */
+            ssize_t got = read(in, chunk + n, CHUNK - n);
             if (got < 0 && errno == EINTR)
                 continue;
             if (got < 0)
@@ -246,6 +239,7 @@ static hf_code inline_file(const hf_upload_file *f, hf_buf *b, int fd, long long
             rc = spill(b, fd, len, err);
     }
     close(in);
+    free(chunk);
     char sha[65], oid[41];
     if (rc == HF_OK &&
         (seen != f->size || !hf_hasher_final(h, sha, oid) || strcmp(oid, f->git_oid) != 0))
@@ -255,7 +249,7 @@ static hf_code inline_file(const hf_upload_file *f, hf_buf *b, int fd, long long
 }
 
 /* The NDJSON body: header, regular files inline, LFS files by oid, deletions. Written to fd
- * an operation at a time, so memory holds one file's line at most; *len is its size. */
+ * as it grows past BODY_SPILL, so memory holds about that much of it; *len is its size. */
 static hf_code commit_body(const hf_upload_opts *o, const hf_upload_result *r, size_t changed,
                            int fd, long long *len, hf_error *err) {
     hf_buf line = {0}, *b = &line;
@@ -380,9 +374,7 @@ hf_code hf_upload_run(const hf_upload_opts *o, hf_upload_result *r, hf_error *er
                      o->revision, r->head[0] ? r->head : "(nothing)", o->parent_commit);
     if (rc == HF_OK && r->head[0])
         rc = hf_api_tree(o->client, o->repo, r->head, o->revision, NULL, true, &tree, err);
-    if (rc == HF_OK)
-        rc = hf_entries_sort(&tree, err);
-    if (rc == HF_OK)
+    if (rc == HF_OK) /* hf_api_tree gives it sorted and checked */
         rc = settle_card(o, r, &tree, err);
     if (rc == HF_OK)
         rc = compare(o, r, &tree, err);
