@@ -25,7 +25,7 @@ struct hf_open_how {
 #define HF_RESOLVE_NO_SYMLINKS 0x04
 #define HF_RESOLVE_BENEATH 0x08
 #ifndef SYS_openat2
-#define SYS_openat2 437 /* the same number on every architecture */
+#define SYS_openat2 437 /* x86_64, arm64 and the other asm-generic architectures */
 #endif
 #if defined(__has_include)
 #if __has_include(<linux/openat2.h>) /* where the kernel's headers are seen: the same values */

@@ -129,7 +129,8 @@ struct hf_archive_writer {
     bool in_file;
     long long size, written;
     char *name;        /* of the current entry, for messages (a copy: callers free theirs) */
-    int cancel_ticket; /* tmp, removed if the run is cancelled (hf_cancel_track) */
+    int cancel_ticket; /* tmp, removed if the run is cancelled (hf_cancel_track_at, through
+                          hf_beneath_mktemp) */
 };
 
 static hf_code la_fail(hf_archive_writer *w, hf_code code, const char *what, hf_error *err) {

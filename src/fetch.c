@@ -92,8 +92,6 @@ static void end_transfer(engine *g, job *j) {
  * discard is set (its bytes are known to be wrong). */
 static void job_close(engine *g, job *j, bool discard) {
     end_transfer(g, j);
-    if (j->state == J_VERIFIED)
-        g->verified--;
     if (j->writer) {
         j->hasher = hf_hashwriter_cancel(j->writer);
         j->writer = NULL;
@@ -197,8 +195,7 @@ static hf_code publish(engine *g, job *j, bool synced) {
     hf_entry *e = j->e;
     bool changed = false;
     hf_code rc = hf_store_commit(g->o->store, e, j->fd, synced, &changed, g->err);
-    j->fd = -1;          /* closed by the store */
-    j->state = J_ACTIVE; /* not J_VERIFIED any more, whatever follows */
+    j->fd = -1; /* closed by the store */
     if (rc != HF_OK)
         return fail(g, j, rc, false);
     if (changed) /* another writer touched the file: nothing moved; start it over */
@@ -258,10 +255,9 @@ static hf_code finish(engine *g, job *j) {
 static void publish_verified(engine *g) {
     bool synced = hf_store_sync_batch(g->o->store);
     for (size_t i = 0; i < g->n && g->rc == HF_OK; i++)
-        if (g->jobs[i].state == J_VERIFIED) {
-            g->verified--;
+        if (g->jobs[i].state == J_VERIFIED)
             publish(g, &g->jobs[i], synced);
-        }
+    g->verified = 0; /* each one published, or the run ends with the failure */
 }
 
 /* A request of the job ended: the engine says what comes next. */
@@ -370,7 +366,9 @@ static hf_code start(engine *g, job *j) {
             return HF_OK;
         }
     }
-    if (!retry && (!g->o->force || j->told_waiting) && done_if_present(g, j))
+    /* looked at again under the lock only after waiting for it: the other process may have
+     * put the file in place (checked a moment ago otherwise; a changed file is hashed once) */
+    if (!retry && j->told_waiting && done_if_present(g, j))
         return g->rc;
     if (!retry) {
         hf_code rc = open_incomplete(g, j);

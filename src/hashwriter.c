@@ -10,8 +10,8 @@
 #include "fsutil.h"
 #include "hashpipe.h"
 
-/* Four buffers of 512 KiB: 2 MiB a large download whatever --jobs says, and 2,048 writes a
- * GiB instead of libcurl's 65,536 pieces of 16 KiB. */
+/* Four buffers of 512 KiB: 2 MiB and a hash thread for each large download in flight (at
+ * most --jobs of them), and 2,048 writes a GiB instead of libcurl's 65,536 pieces of 16 KiB. */
 #define SLOTS 4
 #define SLOT (512u << 10)
 /* The disk's writeback is started every 32 MiB, so a final fsync has little left to do. */

@@ -15,8 +15,9 @@
 
 typedef enum { HF_STORE_DIR, HF_STORE_CACHE } hf_store_kind;
 
-/* When written bytes are made durable. auto: the cache is long-lived, so each blob is
- * fsynced before it gets its name (and one syncfs at the end makes the names durable); a
+/* When written bytes are made durable. auto: the cache is long-lived, so each blob's bytes
+ * are durable before it gets its name (an fsync each; for small files one syncfs for a batch,
+ * see hf_store_sync_batch), and one syncfs at the end makes the names durable; a
  * local folder (a job's working folder) is not synced. always: the cache as auto, a local
  * folder with one syncfs at the end. never: nothing is synced. */
 typedef enum { HF_SYNC_AUTO, HF_SYNC_ALWAYS, HF_SYNC_NEVER } hf_sync_mode;
