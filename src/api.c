@@ -178,13 +178,10 @@ static hf_code tree_page(const char *body, size_t len, void *arg, bool *stop, hf
     return hf_tree_parse_each(body, len, t->sink, t->ctx, err);
 }
 
-static bool push(void *entries, const hf_entry *e) {
-    return hf_entries_push(entries, e);
-}
-
 hf_code hf_api_tree(hf_client *c, const hf_repo *repo, const char *commit, const char *revision,
                     const char *path, bool recursive, hf_entries *out, hf_error *err) {
-    hf_code rc = hf_api_tree_each(c, repo, commit, revision, path, recursive, push, out, err);
+    hf_code rc =
+        hf_api_tree_each(c, repo, commit, revision, path, recursive, hf_entries_sink, out, err);
     /* the whole tree, every page together: a listing no tree can hold stops every tool here */
     if (rc == HF_OK)
         rc = hf_entries_sort(out, err);

@@ -23,8 +23,7 @@
 #define MAX_README (16ll << 20)
 #define CHUNK (256u << 10)
 #define PIPED (1ll << 20) /* files from this size on are hashed on the pipe's thread */
-#define PIPE_SLOTS 8      /* of PIPE_CHUNK bytes each */
-#define PIPE_CHUNK (256u << 10)
+#define PIPE_SLOTS 8      /* of CHUNK bytes each */
 
 void hf_bundle_result_free(hf_bundle_result *r) {
     free(r->prefix);
@@ -238,13 +237,12 @@ static hf_code copy_file(copier *cp, const char *name, const char *real, const h
         rc = hf_archive_begin_file(cp->w, name, e->size, err);
     /* a large file is hashed on the pipe's thread from the very bytes read, beside the copy */
     hf_hashpipe *pipe = cp->pipe && e->size >= PIPED ? cp->pipe : NULL;
-    size_t chunk = pipe ? hf_hashpipe_size(pipe) : CHUNK;
     if (rc == HF_OK && pipe)
         hf_hashpipe_begin(pipe, h);
     long long left = e->size;
     while (rc == HF_OK && left > 0) {
         unsigned char *buf = pipe ? hf_hashpipe_buffer(pipe) : cp->buf;
-        ssize_t n = read(fd, buf, left < (long long)chunk ? (size_t)left : chunk);
+        ssize_t n = read(fd, buf, left < (long long)CHUNK ? (size_t)left : CHUNK);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0) {
@@ -347,7 +345,7 @@ hf_code hf_bundle_source(const char *source, const char *manifest, const char *o
         hf_archive_opts ao = {o->format, o->level, hf_archive_workers(o->threads, res->bytes),
                               res->mtime, o->sync};
         cp.buf = malloc(CHUNK);
-        cp.pipe = hf_hashpipe_new(PIPE_SLOTS, PIPE_CHUNK); /* NULL: inline, as fast on 1 core */
+        cp.pipe = hf_hashpipe_new(PIPE_SLOTS, CHUNK); /* NULL: inline, as fast on 1 core */
         rc = cp.buf ? hf_archive_create(output, &ao, &cp.w, err)
                     : hf_fail(err, HF_EOTHER, "out of memory");
     }

@@ -117,8 +117,11 @@ hf_code hf_manifest_parse(const char *json, size_t len, hf_manifest *m, hf_error
                 rc = hf_fail(err, HF_EOTHER, "out of memory");
         }
     }
-    if (rc == HF_OK && hf_entries_sort(&m->files, err) != HF_OK)
-        rc = bad(err, "a path is listed twice");
+    if (rc == HF_OK && hf_entries_sort(&m->files, err) != HF_OK) {
+        char why[sizeof err->msg]; /* a path listed twice, or as a file and a folder */
+        snprintf(why, sizeof why, "%s", err->msg);
+        rc = bad(err, why);
+    }
     json_decref(root);
     if (rc != HF_OK)
         hf_manifest_free(m);

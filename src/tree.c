@@ -40,10 +40,8 @@ static int by_path(const void *a, const void *b) {
 /* path compared with the n bytes of dir followed by '/', as strcmp would. */
 static int cmp_folder(const char *path, const char *dir, size_t n) {
     int c = strncmp(path, dir, n);
-    if (c)
+    if (c) /* equal: path has n bytes before its end, since dir has no NUL among them */
         return c;
-    if (strlen(path) < n)
-        return -1;
     return (int)(unsigned char)path[n] - '/';
 }
 
@@ -158,12 +156,12 @@ static hf_code parse_entry(json_t *o, size_t i, hf_entry *e, hf_error *err) {
     return HF_OK;
 }
 
-static bool push(void *entries, const hf_entry *e) {
+bool hf_entries_sink(void *entries, const hf_entry *e) {
     return hf_entries_push(entries, e);
 }
 
 hf_code hf_tree_parse(const char *json, size_t len, hf_entries *out, hf_error *err) {
-    return hf_tree_parse_each(json, len, push, out, err);
+    return hf_tree_parse_each(json, len, hf_entries_sink, out, err);
 }
 
 hf_code hf_tree_parse_each(const char *json, size_t len, hf_entry_sink sink, void *ctx,

@@ -28,6 +28,8 @@ hf_code hf_tree_parse(const char *json, size_t len, hf_entries *out, hf_error *e
 /* The same, handing every entry to sink (its path lives until sink returns); a sink that
  * returns false stops the parse with HF_EOTHER, out of memory. */
 typedef bool (*hf_entry_sink)(void *ctx, const hf_entry *e);
+/* The sink that appends to an hf_entries (ctx). */
+bool hf_entries_sink(void *entries, const hf_entry *e);
 hf_code hf_tree_parse_each(const char *json, size_t len, hf_entry_sink sink, void *ctx,
                            hf_error *err);
 
