@@ -77,24 +77,32 @@ START_TEST(body_lines) {
 END_TEST
 
 START_TEST(file_line_in_pieces) {
-    /* a line written a chunk at a time is the line written at once, for every length */
+    /* a line written a chunk at a time is one JSON object per line, with the path as given
+     * and the content the base64 of the whole, for every length and piece size */
     unsigned char data[1000];
     for (size_t i = 0; i < sizeof data; i++)
         data[i] = (unsigned char)(i * 7 + 3);
+    const char *path = "d/\"q\"\\ é\t.txt";
     hf_error err = {0};
     for (size_t len = 0; len < 40; len++) {
         for (size_t piece = 3; piece <= 12; piece += 3) {
-            hf_buf whole = {0}, pieces = {0};
-            ck_assert_int_eq(hf_commit_file(&whole, "d/\"q\" é.txt", data, len, &err), HF_OK);
-            ck_assert_int_eq(hf_commit_file_begin(&pieces, "d/\"q\" é.txt", &err), HF_OK);
+            hf_buf b = {0};
+            ck_assert_int_eq(hf_commit_file_begin(&b, path, &err), HF_OK);
             for (size_t at = 0; at < len; at += piece)
-                ck_assert_int_eq(hf_commit_file_chunk(&pieces, data + at,
-                                                      len - at < piece ? len - at : piece, &err),
-                                 HF_OK);
-            ck_assert_int_eq(hf_commit_file_end(&pieces, &err), HF_OK);
-            ck_assert_str_eq(pieces.data, whole.data);
-            hf_buf_free(&whole);
-            hf_buf_free(&pieces);
+                ck_assert_int_eq(
+                    hf_commit_file_chunk(&b, data + at, len - at < piece ? len - at : piece, &err),
+                    HF_OK);
+            ck_assert_int_eq(hf_commit_file_end(&b, &err), HF_OK);
+            ck_assert(b.len > 0 && b.data[b.len - 1] == '\n' && !memchr(b.data, '\n', b.len - 1));
+            char *b64 = hf_base64(data, len);
+            json_t *want = json_pack("{s:s, s:{s:s, s:s, s:s}}", "key", "file", "value", "path",
+                                     path, "content", b64, "encoding", "base64");
+            json_t *got = line(&b, 0);
+            ck_assert_msg(json_equal(got, want), "len %zu piece %zu: %s", len, piece, b.data);
+            json_decref(got);
+            json_decref(want);
+            free(b64);
+            hf_buf_free(&b);
         }
     }
 }
