@@ -9,23 +9,24 @@
 #                     (generated once into build/bench/data); and hf-list of a 100,000-file
 #                     repository, peak RSS in TSV and JSON (case listing). About 5 minutes.
 #                     2. hf-bundle (the `bench-bundle` target alone). About 3.5 minutes.
+#                     3. hf-upload (the `bench-upload` target alone).
 #   make bench-bundle hf-bundle of a 1 GiB snapshot against `tar cf` and `tar -I 'zstd -T2'`,
 #                     `hf-bundle --repo` against `hf-fetch --local-dir` then hf-bundle, and
 #                     `hf-bundle --verify` of 60,000 folders against `tar -tzf` (verify-folders).
 #   make bench-upload hf-upload of a 1 GiB LFS file (multipart, 64 MiB parts, 8 at a time) to
 #                     the fixture's storage against `openssl dgst -sha256` plus curl PUTting the
 #                     same parts (--parallel) and the completion call; hf-upload's peak RSS.
-#                     Target: within 1.3x, under 32 MiB. Also the third part of `make bench`.
+#                     Target: within 1.3x, under 32 MiB.
 # BENCH_ARGS passes options to bench.py (python3 tests/bench/bench.py --help), e.g.
 #   make bench BENCH_ARGS='--runs 3 --cases small,small-front'
 # BUNDLE_BENCH_ARGS passes options to bundle_bench.py (its --help), e.g.
 #   make bench-bundle BUNDLE_BENCH_ARGS='--runs 3 --cases source,direct'
 # Data, servers' files and results (results.md, results.json) live in build/bench/ (hf-fetch)
 # and build/bench/bundle/ (hf-bundle). If one benchmark fails, `make bench` still runs the
-# other, then fails.
-# The binaries measured are the ones that ship: the fully static build (musl, -Os), whose
-# libraries are cached after the first `make static`. BENCH_BIN=bin measures the development
-# build (glibc, dynamic) instead.
+# others, then fails.
+# The binaries measured are the ones that ship: the fully static build (musl, -Os; libzstd
+# -O3), whose libraries are cached after the first `make static`. BENCH_BIN=bin measures
+# the development build (glibc, dynamic) instead.
 BENCH_BIN ?= build/static
 BENCH_ARGS ?=
 BUNDLE_BENCH_ARGS ?=
